@@ -1,0 +1,42 @@
+/* The core: request and session state, the global scheduler, engines'
+ * batching, the traffic manager, metrics. Runs unchanged on any platform
+ * (see platform.h for the seam). */
+#ifndef DP_CORE_H
+#define DP_CORE_H
+
+#include <stdint.h>
+
+#include "core/errors.h"
+#include "core/platform.h"
+#include "core/scenario.h"
+#include "traces/workload.h"
+
+struct dp_core;
+struct dp_metrics;
+
+/* Create a core for a scenario and workload, driving the platform through
+ * ops. The scenario and workload must outlive the core. */
+int dp_core_create(struct dp_core **out, const struct dp_scenario *sc,
+                   const struct dp_workload *w, const struct dp_platform_ops *ops,
+                   void *plat, struct dp_err *err);
+void dp_core_destroy(struct dp_core *c);
+
+/* Schedule the workload's first arrivals and the metrics sampler. */
+int dp_core_start(struct dp_core *c);
+
+/* platform -> core: completions. Each descriptor comes back exactly once. */
+void dp_core_on_transfer_done(struct dp_core *c, struct dp_xfer *x);
+void dp_core_on_compute_done(struct dp_core *c, struct dp_compute *k);
+void dp_core_on_timer(struct dp_core *c, struct dp_timer *t);
+
+/* 1 when every session has finished (offline) or the run's end is reached. */
+int dp_core_done(const struct dp_core *c);
+/* Requests finished / issued so far (progress display). */
+uint64_t dp_core_requests_done(const struct dp_core *c);
+uint64_t dp_core_requests_total(const struct dp_core *c);
+/* Results so far; owned by the core. */
+struct dp_metrics *dp_core_metrics(struct dp_core *c);
+/* First fatal error (a platform op failed beyond retry), or 0. */
+int dp_core_error(const struct dp_core *c, struct dp_err *err);
+
+#endif

@@ -1,0 +1,106 @@
+/* Core internals shared by the .c files of core/ (not a public header). */
+#ifndef DP_CORE_IMPL_H
+#define DP_CORE_IMPL_H
+
+#include "core/core.h"
+#include "core/engine.h"
+#include "core/kvindex.h"
+#include "core/metrics.h"
+#include "core/policy.h"
+#include "core/request.h"
+
+/* Tags: which step of a request's life a descriptor is. */
+enum {
+    T_READ_PE = 1, T_READ_DE, T_MV_PE, T_MV_DE, T_WRITE,
+    T_LAYER_LOAD, T_PREFILL_A2A, T_DECODE_A2A,
+    T_PREFILL, T_DECODE,
+};
+enum { TM_TURN = 1, TM_SAMPLE, TM_STOP };
+
+struct dp_sess_state {
+    uint64_t ctx_tokens;        /* input + output of turns so far */
+    uint64_t stored_tokens;     /* whole blocks of this session in storage */
+    uint32_t next_turn;
+    struct dp_timer timer;      /* the next turn's issue */
+};
+
+struct dp_batch {
+    struct dp_engine *pe;
+    struct dp_request **reqs;
+    uint32_t n;
+    struct dp_prefill_shape shape;
+    uint32_t n_layers;
+    uint32_t n_src;             /* load sources: [0] the PE's DRAM, then DEs */
+    int32_t *src_engine;
+    double *src_layer_bytes;    /* bytes per layer from each source */
+    struct dp_xfer *loads;      /* [layer * n_src + s] */
+    uint16_t *load_pending;     /* per layer */
+    uint32_t next_load;         /* first layer whose loads are not issued */
+    uint32_t next_compute;      /* layer to compute next */
+    int layer_parts;            /* compute + collective outstanding */
+    double a2a_layer_bytes;
+    struct dp_compute comp;
+    struct dp_xfer a2a;
+};
+
+struct dp_core {
+    const struct dp_scenario *sc;
+    const struct dp_workload *w;
+    const struct dp_platform_ops *ops;
+    void *plat;
+
+    struct dp_engine *engines;  /* PEs then DEs */
+    uint32_t n_pe, n_de;
+    struct dp_cluster_view view;
+    const struct dp_policy_ops *policy;
+    void *policy_state;
+    double kv_tok, kv_tok_layer;
+
+    struct dp_sess_state *sess;
+    struct dp_kvindex index;
+    struct dp_request *free_reqs;
+    uint64_t next_req_id;
+    uint64_t issued, finished, total_requests, sessions_done, live;
+
+    struct dp_metrics metrics;
+    struct dp_timer sample_timer, stop_timer;
+    struct dp_link_counters *last_ctr;
+    dp_time_t last_sample;
+    int stopped;
+    int error;
+    struct dp_err err;
+};
+
+static inline dp_time_t core_now(struct dp_core *c) { return c->ops->now(c->plat); }
+static inline struct dp_engine *core_pe(struct dp_core *c, uint32_t i) { return &c->engines[i]; }
+static inline struct dp_engine *core_de(struct dp_core *c, uint32_t i) { return &c->engines[c->n_pe + i]; }
+static inline struct dp_engine *core_engine(struct dp_core *c, int32_t id) { return &c->engines[id]; }
+
+void core_fail(struct dp_core *c, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int core_move(struct dp_core *c, struct dp_xfer *x);
+
+/* storage_io.c */
+void core_read_enqueue(struct dp_core *c, struct dp_engine *e, struct dp_xfer *x);
+void core_read_pump(struct dp_core *c, struct dp_engine *e);
+void core_read_done(struct dp_core *c, struct dp_xfer *x);
+void core_write_back(struct dp_core *c, struct dp_request *r);
+void core_write_done(struct dp_core *c, struct dp_xfer *x);
+
+/* prefill.c */
+void core_prefill_ready(struct dp_core *c, struct dp_request *r);
+void core_prefill_try(struct dp_core *c, struct dp_engine *pe);
+void core_prefill_load_done(struct dp_core *c, struct dp_xfer *x);
+void core_prefill_part_done(struct dp_core *c, struct dp_batch *b);
+
+/* decode.c */
+void core_handoff_start(struct dp_core *c, struct dp_request *r);
+void core_handoff_move_done(struct dp_core *c, struct dp_xfer *x);
+void core_decode_part_done(struct dp_core *c, struct dp_engine *de);
+void core_admit_pump(struct dp_core *c, struct dp_engine *de);
+
+/* core.c */
+void core_request_finished(struct dp_core *c, struct dp_request *r);
+void core_request_release(struct dp_core *c, struct dp_request *r);
+
+#endif

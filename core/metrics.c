@@ -1,0 +1,146 @@
+#include "core/metrics.h"
+
+#include <gsl/gsl_sort.h>
+#include <gsl/gsl_statistics_double.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const dp_series_names[DP_S_N] = {
+    "snic_rx_util", "snic_tx_util", "cnic_rx_util", "cnic_tx_util", "pcie_h2d_util",
+    "read_queue_bytes", "pending", "hbm_kv_bytes", "dram_kv_bytes",
+};
+
+int dp_metrics_init(struct dp_metrics *m, uint32_t n_engines)
+{
+    memset(m, 0, sizeof *m);
+    m->n_engines = n_engines;
+    for (int k = 0; k <= DP_S_PCIE_H2D; k++)
+        if (!(m->bytes[k] = calloc(n_engines, sizeof(double))))
+            return -1;
+    m->complete = 1;
+    return 0;
+}
+
+void dp_metrics_free(struct dp_metrics *m)
+{
+    free(m->recs);
+    free(m->t);
+    for (int k = 0; k < DP_S_N; k++)
+        free(m->series[k]);
+    for (int k = 0; k <= DP_S_PCIE_H2D; k++)
+        free(m->bytes[k]);
+    memset(m, 0, sizeof *m);
+}
+
+int dp_metrics_add(struct dp_metrics *m, const struct dp_req_rec *r)
+{
+    if (m->n_recs == m->cap_recs) {
+        size_t cap = m->cap_recs ? m->cap_recs * 2 : 1024;
+        struct dp_req_rec *p = realloc(m->recs, cap * sizeof *p);
+        if (!p)
+            return -1;
+        m->recs = p;
+        m->cap_recs = cap;
+    }
+    m->recs[m->n_recs++] = *r;
+    return 0;
+}
+
+int dp_metrics_sample(struct dp_metrics *m, double t, size_t *row)
+{
+    if (m->n_samples == m->cap_samples) {
+        size_t cap = m->cap_samples ? m->cap_samples * 2 : 256;
+        double *pt = realloc(m->t, cap * sizeof *pt);
+        if (!pt)
+            return -1;
+        m->t = pt;
+        for (int k = 0; k < DP_S_N; k++) {
+            double *p = realloc(m->series[k], cap * m->n_engines * sizeof *p);
+            if (!p)
+                return -1;
+            m->series[k] = p;
+        }
+        m->cap_samples = cap;
+    }
+    m->t[m->n_samples] = t;
+    *row = m->n_samples++;
+    return 0;
+}
+
+static void percentiles(double *v, size_t n, double out[3], double *mean)
+{
+    if (!n) {
+        out[0] = out[1] = out[2] = *mean = 0;
+        return;
+    }
+    gsl_sort(v, 1, n);
+    out[0] = gsl_stats_quantile_from_sorted_data(v, 1, n, 0.50);
+    out[1] = gsl_stats_quantile_from_sorted_data(v, 1, n, 0.90);
+    out[2] = gsl_stats_quantile_from_sorted_data(v, 1, n, 0.99);
+    *mean = gsl_stats_mean(v, 1, n);
+}
+
+static void utilisation(const struct dp_metrics *m, const struct dp_engine_caps *caps,
+                        uint32_t n_pe, double span, struct dp_summary *s)
+{
+    double ps = 0, ds = 0, pc = 0, dc = 0;
+    uint32_t n_de = m->n_engines - n_pe;
+    for (uint32_t e = 0; e < m->n_engines; e++) {
+        double snic = m->bytes[DP_S_SNIC_RX][e] / (caps[e].snic_bw * span);
+        double cnic = (m->bytes[DP_S_CNIC_RX][e] + m->bytes[DP_S_CNIC_TX][e]) /
+                      (2 * caps[e].cnic_bw * span);
+        if (e < n_pe) { ps += snic; pc += cnic; } else { ds += snic; dc += cnic; }
+    }
+    s->pe_snic_util = n_pe ? ps / n_pe : 0;
+    s->de_snic_util = n_de ? ds / n_de : 0;
+    s->pe_cnic_util = n_pe ? pc / n_pe : 0;
+    s->de_cnic_util = n_de ? dc / n_de : 0;
+}
+
+int dp_summarize(const struct dp_metrics *m, const struct dp_engine_caps *caps, uint32_t n_pe,
+                 double ttft_slo_s, double tpot_slo_s, struct dp_summary *s)
+{
+    memset(s, 0, sizeof *s);
+    size_t n = m->n_recs;
+    double *ttft = malloc((n + 1) * sizeof *ttft), *tpot = malloc((n + 1) * sizeof *tpot);
+    if (!ttft || !tpot) {
+        free(ttft);
+        free(tpot);
+        return -1;
+    }
+    double t0 = INFINITY, t1 = 0;
+    size_t nt = 0, np = 0, ok = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct dp_req_rec *r = &m->recs[i];
+        if (r->failed) {
+            s->failed++;
+            continue;
+        }
+        s->requests++;
+        t0 = fmin(t0, r->t_issue);
+        t1 = fmax(t1, r->t_done);
+        s->input_tokens += r->input_tokens;
+        s->output_tokens += r->output_tokens;
+        s->new_tokens += r->new_tokens;
+        s->cached_tokens += r->cached_tokens;
+        s->de_cached_tokens += r->de_cached_tokens;
+        ttft[nt++] = r->ttft;
+        if (r->output_tokens > 1)
+            tpot[np++] = r->tpot;
+        if (r->ttft <= ttft_slo_s && (r->output_tokens <= 1 || r->tpot <= tpot_slo_s))
+            ok++;
+    }
+    s->makespan_s = s->requests ? t1 - t0 : 0;
+    double span = s->makespan_s > 0 ? s->makespan_s : 1;
+    s->throughput_tok_s = (s->input_tokens + s->output_tokens) / span;
+    s->output_tok_s = s->output_tokens / span;
+    s->prefill_tok_s = s->new_tokens / span;
+    s->slo_attainment = s->requests ? (double)ok / (double)s->requests : 0;
+    percentiles(ttft, nt, s->ttft_p, &s->ttft_mean);
+    percentiles(tpot, np, s->tpot_p, &s->tpot_mean);
+    utilisation(m, caps, n_pe, m->end_s > 0 ? m->end_s : span, s);
+    free(ttft);
+    free(tpot);
+    return 0;
+}

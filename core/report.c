@@ -1,0 +1,71 @@
+#include "core/report.h"
+
+#include <string.h>
+
+int dp_report_summarize(struct dp_run_info *info)
+{
+    const struct dp_scenario *sc = info->sc;
+    return dp_summarize(info->m, info->caps, info->n_pe, sc->slo.ttft_ms / 1e3,
+                        sc->slo.tpot_ms / 1e3, &info->summary);
+}
+
+static void util_row(FILE *out, const struct dp_run_info *in, uint32_t e, double span)
+{
+    const struct dp_metrics *m = in->m;
+    const struct dp_engine_caps *k = &in->caps[e];
+    int pe = e < in->n_pe;
+    fprintf(out, "  %-4s %-4u %9.1f%% %9.1f%% %9.1f%% %9.1f%%\n", pe ? "PE" : "DE",
+            pe ? e : e - in->n_pe,
+            100 * m->bytes[DP_S_SNIC_RX][e] / (k->snic_bw * span),
+            100 * m->bytes[DP_S_SNIC_TX][e] / (k->snic_bw * span),
+            100 * m->bytes[DP_S_CNIC_RX][e] / (k->cnic_bw * span),
+            100 * m->bytes[DP_S_CNIC_TX][e] / (k->cnic_bw * span));
+}
+
+void dp_report_print(FILE *out, const struct dp_run_info *in)
+{
+    const struct dp_summary *s = &in->summary;
+    const struct dp_scenario *sc = in->sc;
+    double span = in->m->end_s > 0 ? in->m->end_s : 1;
+    fprintf(out, "scenario   %s  (%s, policy %s, seed %llu, %s)\n", sc->name, sc->model.name,
+            sc->policy.name, (unsigned long long)sc->seed, in->platform);
+    fprintf(out, "cluster    %u PE x %u GPUs, %u DE x %u GPUs, %s\n", in->n_pe,
+            sc->cluster.prefill_gpus, in->n_de, sc->cluster.decode_gpus, sc->hw.name);
+    fprintf(out, "workload   %s: %llu requests done%s, %llu failed\n", in->workload_source,
+            (unsigned long long)s->requests, in->m->complete ? "" : " (INCOMPLETE run)",
+            (unsigned long long)s->failed);
+    fprintf(out, "\n");
+    fprintf(out, "  job completion time      %12.2f s\n", s->makespan_s);
+    fprintf(out, "  throughput (in+out)      %12.0f tokens/s\n", s->throughput_tok_s);
+    fprintf(out, "  prefill computed         %12.0f tokens/s\n", s->prefill_tok_s);
+    fprintf(out, "  decode output            %12.0f tokens/s\n", s->output_tok_s);
+    fprintf(out, "  cache reuse              %12.1f %% of input tokens (%.1f %% of them over the DE path)\n",
+            s->input_tokens > 0 ? 100 * s->cached_tokens / s->input_tokens : 0,
+            s->cached_tokens > 0 ? 100 * s->de_cached_tokens / s->cached_tokens : 0);
+    fprintf(out, "  TTFT  p50/p90/p99        %9.3f %9.3f %9.3f s\n", s->ttft_p[0], s->ttft_p[1],
+            s->ttft_p[2]);
+    fprintf(out, "  TPOT  p50/p90/p99        %9.1f %9.1f %9.1f ms\n", 1e3 * s->tpot_p[0],
+            1e3 * s->tpot_p[1], 1e3 * s->tpot_p[2]);
+    fprintf(out, "  SLO attainment           %12.1f %%  (TTFT <= %g ms, TPOT <= %g ms)\n",
+            100 * s->slo_attainment, sc->slo.ttft_ms, sc->slo.tpot_ms);
+    fprintf(out, "\n  engine     SNIC rd    SNIC wr    CNIC in   CNIC out   (utilisation over %.1f s)\n",
+            span);
+    uint32_t ne = in->n_pe + in->n_de;
+    /* large clusters: first and last few engines of each role */
+    for (uint32_t e = 0; e < ne; e++) {
+        int pe = e < in->n_pe;
+        uint32_t i = pe ? e : e - in->n_pe, n = pe ? in->n_pe : in->n_de;
+        if (n > 8 && i >= 3 && i + 3 < n) {
+            if (i == 3)
+                fprintf(out, "  ... %u more %s\n", n - 6, pe ? "PEs" : "DEs");
+            continue;
+        }
+        util_row(out, in, e, span);
+    }
+    fprintf(out, "  mean PE SNIC %.1f%%, DE SNIC %.1f%%\n", 100 * s->pe_snic_util,
+            100 * s->de_snic_util);
+    if (in->events)
+        fprintf(out, "\n  simulated %.1f s in %.2f s wall, %llu events (%.2f M/s)\n", span,
+                in->wall_s, (unsigned long long)in->events,
+                in->wall_s > 0 ? in->events / in->wall_s / 1e6 : 0);
+}

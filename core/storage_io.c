@@ -1,0 +1,107 @@
+/* Storage reads into the engines' DRAM buffers (the "read tasks" the
+ * scheduler queues per engine), and write-back of new KV after decode. */
+#include "core/core_impl.h"
+
+void core_read_enqueue(struct dp_core *c, struct dp_engine *e, struct dp_xfer *x)
+{
+    if (dp_fifo_push(&e->read_q, x)) {
+        core_fail(c, DP_ENOMEM, "out of memory for the read queue");
+        return;
+    }
+    e->read_q_bytes += (double)x->bytes;
+    core_read_pump(c, e);
+}
+
+/* Issue queued reads in order while the engine has read slots and DRAM
+ * room for the head of the queue. A read larger than the whole buffer is
+ * let through when the buffer is empty, so nothing waits forever; it is
+ * the scenario's problem and shows as DRAM use above capacity. */
+void core_read_pump(struct dp_core *c, struct dp_engine *e)
+{
+    while (e->read_q.n && e->reads_inflight < c->sc->sched.max_inflight_reads) {
+        struct dp_xfer *x = dp_fifo_peek(&e->read_q);
+        double b = (double)x->bytes;
+        if (e->dram_used + b > e->dram_cap && e->dram_used > 0)
+            return;
+        dp_fifo_pop(&e->read_q);
+        e->dram_used += b;
+        e->reads_inflight++;
+        struct dp_request *r = x->req;
+        if (x->tag == T_READ_PE)
+            r->dram_pe += b;
+        else
+            r->dram_de += b;
+        if (core_move(c, x))
+            return;
+    }
+}
+
+void core_read_done(struct dp_core *c, struct dp_xfer *x)
+{
+    struct dp_request *r = x->req;
+    struct dp_engine *e = core_engine(c, x->dst.engine);
+    e->reads_inflight--;
+    e->read_q_bytes -= (double)x->bytes;
+    if (e->read_q_bytes < 0.5)
+        e->read_q_bytes = 0;
+    if (--r->reads_pending == 0)
+        core_prefill_ready(c, r);
+    core_read_pump(c, e);
+}
+
+/* Whole blocks of this turn's context that storage will hold afterwards. */
+static uint32_t blocks_after(const struct dp_request *r)
+{
+    uint64_t tokens = (uint64_t)r->input_tokens + r->output_tokens;
+    return (uint32_t)(tokens / r->block_tokens);
+}
+
+void core_write_back(struct dp_core *c, struct dp_request *r)
+{
+    uint32_t hi = blocks_after(r);
+    uint32_t lo = r->cached_blocks;
+    /* Open-loop requests name their blocks by hash id: only input blocks
+     * can be matched later, so only those are worth writing. */
+    const struct dp_turn *t = &c->w->sessions[r->sess].turns[r->turn];
+    if (t->hash_ids && hi > t->n_hash)
+        hi = t->n_hash;
+    struct dp_xfer *x = &r->wr;
+    r->state = DP_RS_WRITEBACK;
+    x->req = r;
+    if (hi <= lo) {
+        core_write_done(c, x);
+        return;
+    }
+    x->kind = DP_X_STORAGE_WRITE;
+    x->lane = DP_LANE_KV;
+    x->tag = T_WRITE;
+    x->src = (struct dp_loc){ r->de, DP_TIER_HBM };
+    x->dst = (struct dp_loc){ -1, DP_TIER_STORAGE };
+    x->bytes = (uint64_t)((double)(hi - lo) * r->block_tokens * r->kv_tok);
+    x->req = r;
+    x->block_lo = lo;
+    x->block_hi = hi;
+    x->layer_lo = 0;
+    x->layer_hi = c->sc->model.n_layers;
+    x->owner = r;
+    core_move(c, x);
+}
+
+/* The new blocks are in storage: later turns and requests can reuse them. */
+void core_write_done(struct dp_core *c, struct dp_xfer *x)
+{
+    struct dp_request *r = x->req;
+    const struct dp_session *s = &c->w->sessions[r->sess];
+    const struct dp_turn *t = &s->turns[r->turn];
+    if (t->hash_ids) {
+        uint32_t n = blocks_after(r) < t->n_hash ? blocks_after(r) : t->n_hash;
+        for (uint32_t i = 0; i < n; i++)
+            if (dp_kvindex_insert(&c->index, t->hash_ids[i]))
+                core_fail(c, DP_ENOMEM, "out of memory for the KV index");
+    } else {
+        uint64_t stored = (uint64_t)blocks_after(r) * r->block_tokens;
+        if (stored > c->sess[r->sess].stored_tokens)
+            c->sess[r->sess].stored_tokens = stored;
+    }
+    core_request_release(c, r);
+}

@@ -1,0 +1,16 @@
+/* The `dualpath hw ...` front end of the hardware shim.
+ *
+ * dp_hw_main() takes the arguments after "hw" (argv[0] is the subcommand):
+ *   bench      batched KV block copies against bulk copies (name=value lines)
+ *   calibrate  measure this machine and write a hardware YAML (models/hw/)
+ *   store      write a KV block store, read it back through the SNIC bucket
+ *   verbs      probe the RDMA devices
+ *   run        run a scenario on the GPUs (when the build has the core)
+ * Returns the process exit status: 0 ok, 1 failure, 2 usage / no support.
+ * A build without CUDA links a stub that prints one line and returns 2. */
+#ifndef DP_HW_H
+#define DP_HW_H
+
+int dp_hw_main(int argc, char **argv);
+
+#endif

@@ -1,0 +1,272 @@
+/* dualpath: the command-line front end.
+ *   dualpath run SCENARIO.yaml [-o OUT.h5] [--seed N] [--trace FILE] [--set KEY=VALUE]...
+ *   dualpath compare SCENARIO.yaml [--policies basic,dualpath,oracle] [-o PREFIX]
+ *   dualpath sweep SCENARIO.yaml [-j N] [-o PREFIX] [--resume]
+ *   dualpath trace stats FILE | dualpath trace gen SCENARIO.yaml -o FILE
+ *   dualpath hw ...          (when built with CUDA)
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/policy.h"
+#include "core/report.h"
+#include "sim/cli.h"
+#include "sim/run.h"
+#include "traces/trace.h"
+
+int dp_hw_main(int argc, char **argv) __attribute__((weak));
+
+volatile sig_atomic_t dp_interrupted;
+
+static void on_signal(int sig)
+{
+    dp_interrupted = sig;
+}
+
+void dp_cli_install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: dualpath COMMAND [ARGS]\n"
+            "\n"
+            "Simulate agentic LLM inference on a prefill/decode cluster whose KV-Cache\n"
+            "lives in external storage, under the Basic and DualPath policies.\n"
+            "\n"
+            "commands:\n"
+            "  run SCENARIO.yaml      simulate one scenario; summary on stdout, results in HDF5\n"
+            "      -o, --output FILE  results file (default: NAME.h5 in the current folder)\n"
+            "      --seed N           override the scenario's seed\n"
+            "      --trace FILE       replay a Mooncake or agent-session trace instead of the\n"
+            "                         scenario's workload\n"
+            "      --set KEY=VALUE    override any scenario key (e.g. cluster.prefill_engines=4,\n"
+            "                         hardware.snic_bw=2.5e10, policy.name=dualpath); repeatable\n"
+            "      -q, --quiet        no progress on stderr\n"
+            "  compare SCENARIO.yaml  the same workload under several policies, side by side\n"
+            "      --policies LIST    comma-separated (default basic,dualpath,oracle)\n"
+            "      -o PREFIX          results PREFIX-POLICY.h5 and PREFIX.png\n"
+            "  sweep SCENARIO.yaml    capacity planning over the scenario's sweep: section\n"
+            "  trace stats FILE       statistics of a trace (Mooncake JSONL or agent sessions)\n"
+            "  trace gen SCENARIO.yaml -o FILE\n"
+            "                         write the scenario's synthetic agents as a sessions trace\n"
+            "  hw ...                 run on GPUs (builds with CUDA only): hw run, hw calibrate\n"
+            "  policies               list the scheduling policies\n"
+            "\n"
+            "  --help, --version\n"
+            "\nScenario keys: scenarios/README.md. Results layout: core/h5out.c.\n");
+}
+
+int dp_cli_load_scenario(struct dp_scenario *sc, const char *file, uint64_t seed, int have_seed,
+                         char **sets, int n_sets, struct dp_err *err)
+{
+    int rc = dp_scenario_load(sc, file, err);
+    if (rc)
+        return rc;
+    if (have_seed)
+        sc->seed = seed;
+    for (int i = 0; i < n_sets; i++) {
+        char key[256];
+        const char *eq = strchr(sets[i], '=');
+        if (!eq || eq == sets[i] || (size_t)(eq - sets[i]) >= sizeof key)
+            return dp_err_set(err, DP_EINVAL, "--set '%s': expected KEY=VALUE", sets[i]);
+        snprintf(key, sizeof key, "%.*s", (int)(eq - sets[i]), sets[i]);
+        rc = dp_scenario_set(sc, key, eq + 1, "--set", err);
+        if (rc)
+            return rc;
+    }
+    return sets && n_sets ? dp_scenario_validate(sc, err) : 0;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "output", required_argument, NULL, 'o' }, { "seed", required_argument, NULL, 's' },
+        { "trace", required_argument, NULL, 't' },  { "set", required_argument, NULL, 'S' },
+        { "quiet", no_argument, NULL, 'q' },        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *out = NULL, *trace = NULL;
+    char *sets[64];
+    int n_sets = 0, quiet = 0, have_seed = 0, c;
+    uint64_t seed = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o': out = optarg; break;
+        case 's': {
+            char *end;
+            errno = 0;
+            seed = strtoull(optarg, &end, 10);
+            if (*end || errno || optarg[0] == '-') {
+                fprintf(stderr, "dualpath run: --seed '%s': expected a non-negative integer\n", optarg);
+                return 2;
+            }
+            have_seed = 1;
+            break;
+        }
+        case 't': trace = optarg; break;
+        case 'S':
+            if (n_sets == 64) {
+                fprintf(stderr, "dualpath run: at most 64 --set options\n");
+                return 2;
+            }
+            sets[n_sets++] = optarg;
+            break;
+        case 'q': quiet = 1; break;
+        case 'h': usage(stdout); return 0;
+        default: return 2;
+        }
+    }
+    if (optind != argc - 1) {
+        fprintf(stderr, "dualpath run: expected one SCENARIO.yaml (see dualpath --help)\n");
+        return 2;
+    }
+    struct dp_scenario sc;
+    struct dp_err err = { "" };
+    struct dp_workload w;
+    memset(&w, 0, sizeof w);
+    if (dp_cli_load_scenario(&sc, argv[optind], seed, have_seed, sets, n_sets, &err) ||
+        dp_workload_build(&sc, trace, &w, &err)) {
+        fprintf(stderr, "dualpath: %s\n", err.msg);
+        return 1;
+    }
+    char defout[300];
+    if (!out) {
+        snprintf(defout, sizeof defout, "%s.h5", sc.name);
+        out = defout;
+    }
+    struct dp_sim_opts o = { !quiet && isatty(2), sc.name, &dp_interrupted };
+    struct dp_sim_result res;
+    dp_cli_install_signals();
+    int rc = dp_sim_run(&sc, &w, &o, &res, &err);
+    if (rc && rc != DP_EINTR) {
+        fprintf(stderr, "dualpath: %s\n", err.msg);
+        dp_workload_free(&w);
+        return 1;
+    }
+    struct dp_run_info info;
+    dp_sim_result_info(&res, &sc, trace ? trace : w.source, &info);
+    dp_report_print(stdout, &info);
+    struct dp_err werr = { "" };
+    int wrc = dp_h5_write(out, &info, &werr);
+    if (wrc)
+        fprintf(stderr, "dualpath: %s\n", werr.msg);
+    else
+        printf("\nresults    %s%s\n", out, res.interrupted ? " (marked incomplete)" : "");
+    if (rc == DP_EINTR)
+        fprintf(stderr, "dualpath: %s; results so far are marked incomplete\n", err.msg);
+    dp_sim_result_free(&res);
+    dp_workload_free(&w);
+    return wrc ? 1 : rc == DP_EINTR ? 130 : 0;
+}
+
+static int cmd_trace(int argc, char **argv)
+{
+    if (argc >= 3 && !strcmp(argv[1], "stats")) {
+        struct dp_workload w;
+        struct dp_err err = { "" };
+        struct dp_trace_stats st;
+        if (dp_trace_load(argv[2], DP_TRACE_AUTO, &w, &err)) {
+            fprintf(stderr, "dualpath: %s\n", err.msg);
+            return 1;
+        }
+        dp_trace_stats(&w, &st);
+        printf("trace          %s\n", argv[2]);
+        printf("sessions       %llu\n", (unsigned long long)st.sessions);
+        printf("requests       %llu\n", (unsigned long long)st.requests);
+        printf("turns/session  %.1f\n", st.turns_mean);
+        printf("input tokens   mean %.0f  p50 %.0f  p99 %.0f\n", st.input_mean, st.input_p50,
+               st.input_p99);
+        printf("new tokens     mean %.0f\n", st.append_mean);
+        printf("output tokens  mean %.0f\n", st.output_mean);
+        printf("prefix reuse   %.1f%% of input tokens\n", 100 * st.reuse_fraction);
+        printf("span           %.1f s\n", st.span_s);
+        dp_workload_free(&w);
+        return 0;
+    }
+    if (argc >= 3 && !strcmp(argv[1], "gen")) {
+        const char *out = NULL;
+        const char *scen = NULL;
+        for (int i = 2; i < argc; i++) {
+            if (!strcmp(argv[i], "-o") && i + 1 < argc)
+                out = argv[++i];
+            else
+                scen = argv[i];
+        }
+        if (!out || !scen) {
+            fprintf(stderr, "usage: dualpath trace gen SCENARIO.yaml -o FILE\n");
+            return 2;
+        }
+        struct dp_scenario sc;
+        struct dp_workload w;
+        struct dp_err err = { "" };
+        memset(&w, 0, sizeof w);
+        if (dp_scenario_load(&sc, scen, &err) || dp_workload_build(&sc, NULL, &w, &err) ||
+            dp_sessions_write(out, &w, &err)) {
+            fprintf(stderr, "dualpath: %s\n", err.msg);
+            dp_workload_free(&w);
+            return 1;
+        }
+        printf("wrote %zu sessions to %s\n", w.n_sessions, out);
+        dp_workload_free(&w);
+        return 0;
+    }
+    fprintf(stderr, "usage: dualpath trace stats FILE | dualpath trace gen SCENARIO.yaml -o FILE\n");
+    return 2;
+}
+
+static int cmd_policies(void)
+{
+    for (const char *const *n = dp_policy_names(); *n; n++)
+        printf("%-10s %s\n", *n, dp_policy_find(*n)->summary);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(cmd, "--version")) {
+        printf("dualpath %s\n", DP_VERSION);
+        return 0;
+    }
+    if (!strcmp(cmd, "run"))
+        return cmd_run(argc - 1, argv + 1);
+    if (!strcmp(cmd, "compare"))
+        return dp_cmd_compare(argc - 1, argv + 1);
+    if (!strcmp(cmd, "sweep"))
+        return dp_cmd_sweep(argc - 1, argv + 1);
+    if (!strcmp(cmd, "trace"))
+        return cmd_trace(argc - 1, argv + 1);
+    if (!strcmp(cmd, "policies"))
+        return cmd_policies();
+    if (!strcmp(cmd, "hw")) {
+        if (dp_hw_main)
+            return dp_hw_main(argc - 1, argv + 1);
+        fprintf(stderr, "dualpath hw: this build has no hardware shim (CUDA was not found at "
+                        "configure time; reconfigure with the CUDA toolkit and -DDP_WITH_CUDA=ON)\n");
+        return 2;
+    }
+    fprintf(stderr, "dualpath: unknown command '%s' (see dualpath --help)\n", cmd);
+    return 2;
+}

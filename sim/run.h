@@ -1,0 +1,43 @@
+/* Running one scenario on the simulator: build the workload, the cluster and
+ * the core, drive the event loop, hand back the results. Shared by the
+ * `run`, `compare` and `sweep` commands. */
+#ifndef DP_SIM_RUN_H
+#define DP_SIM_RUN_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "core/metrics.h"
+#include "core/report.h"
+#include "core/scenario.h"
+#include "traces/workload.h"
+
+/* Build the scenario's workload: its trace, or the synthetic generator
+ * seeded with the scenario's seed. trace_override replaces the scenario's
+ * workload with a file (Mooncake or agent sessions). */
+int dp_workload_build(const struct dp_scenario *sc, const char *trace_override,
+                      struct dp_workload *w, struct dp_err *err);
+
+struct dp_sim_opts {
+    int progress;                    /* show progress on stderr */
+    const char *label;               /* shown in the progress line */
+    volatile sig_atomic_t *interrupt;/* set by a signal handler: stop at the next event */
+};
+
+struct dp_sim_result {
+    struct dp_metrics metrics;       /* owned: free with dp_sim_result_free */
+    struct dp_engine_caps *caps;
+    uint32_t n_pe, n_de;
+    uint64_t events;
+    double wall_s;
+    int interrupted;
+};
+
+int dp_sim_run(const struct dp_scenario *sc, const struct dp_workload *w,
+               const struct dp_sim_opts *opts, struct dp_sim_result *res, struct dp_err *err);
+void dp_sim_result_free(struct dp_sim_result *res);
+/* Fill a run info for the report writers. */
+void dp_sim_result_info(const struct dp_sim_result *res, const struct dp_scenario *sc,
+                        const char *source, struct dp_run_info *info);
+
+#endif
