@@ -247,7 +247,7 @@ static void dp_store_serve(struct dp_store_pool *p, struct dp_store_req *r)
     r->status = dp_store_read(p->store, r->session, r->block_lo, r->block_hi, r->layer_lo,
                               r->layer_hi, r->dst, &err);
     if (r->status)
-        snprintf(r->msg, sizeof r->msg, "%s", err.msg);
+        snprintf(r->msg, sizeof r->msg, "%.*s", (int)sizeof r->msg - 1, err.msg);
     if (due > dp_store_now_ns())
         dp_sleep_until(due);
     r->done_ns = dp_store_now_ns();
