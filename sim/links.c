@@ -17,10 +17,15 @@
  * the bottleneck; its flows are frozen at that share and their bytes/s are
  * taken from every link of their paths; repeat. The links sit in a binary
  * heap keyed by share. Freezing a flow only raises the share of the other
- * links it crosses (share <= theirs), so keys are updated lazily: a popped
- * link whose share grew since it was pushed is pushed back with the new key.
- * Each flow then costs O(path) plain arithmetic, and the heap work is
- * O(L log L) per lane plus the re-pushes. */
+ * links it crosses (share <= theirs), so keys are updated lazily: when the
+ * top's share grew since it was keyed, it is re-keyed and sifted down. Each
+ * flow then costs O(path) plain arithmetic; the heap work is O(L log L) per
+ * lane plus the re-keys, and a lane stops once all its flows are frozen.
+ *
+ * One settle is then a few passes over a component: gather (breadth-first
+ * search that also advances every link and flow to now and counts flows per
+ * lane per link), one filling per lane that freezes flows and moves their
+ * completion events as it goes, and a last pass setting link rates. */
 #include "sim/links.h"
 
 #include <assert.h>
@@ -52,7 +57,7 @@ struct link_fill {
     double cap;              /* bytes/s not yet given to frozen flows */
     double used;             /* bytes/s given so far */
     double floor;            /* capacity below this is rounding residue */
-    uint32_t cnt;            /* unfrozen flows of the current lane */
+    uint32_t cnt[DP_LANES];  /* unfrozen flows per lane */
 };
 
 struct heap_ent {
@@ -66,7 +71,6 @@ struct net_scratch {
     struct heap_ent *heap;   /* [cap_links] */
     uint32_t cap_links;
     struct dp_flow **flows;  /* [cap_flows] component's flows */
-    double *old_rate;        /* [cap_flows] */
     size_t cap_flows;
     struct dp_flow_ref *free_refs;
     size_t n_free_refs;
@@ -131,8 +135,7 @@ static int reserve_flows(struct dp_net *n, size_t want)
     size_t cap = s->cap_flows ? s->cap_flows * 2 : 256;
     while (cap < want)
         cap *= 2;
-    if (grow((void **)&s->flows, sizeof *s->flows, cap) ||
-        grow((void **)&s->old_rate, sizeof *s->old_rate, cap))
+    if (grow((void **)&s->flows, sizeof *s->flows, cap))
         return DP_ENOMEM;
     s->cap_flows = cap;
     return 0;
@@ -196,7 +199,6 @@ void dp_net_free(struct dp_net *n)
         free(s->comp);
         free(s->heap);
         free(s->flows);
-        free(s->old_rate);
         free(s);
     }
     free(n->links);
@@ -400,11 +402,6 @@ static void next_epoch(struct dp_net *n)
     n->epoch = 1;
 }
 
-static inline double fair_share(const struct link_fill *lf)
-{
-    return lf->cap > lf->floor ? lf->cap / lf->cnt : 0.0;
-}
-
 /* Binary min-heap on key; ties by id keep runs deterministic anyway (the
  * pushes happen in a deterministic order), so no tie-break is needed. */
 static void heap_down(struct heap_ent *h, uint32_t n, uint32_t i)
@@ -424,153 +421,76 @@ static void heap_down(struct heap_ent *h, uint32_t n, uint32_t i)
     h[i] = e;
 }
 
-static void heap_up(struct heap_ent *h, uint32_t i)
+/* First sight of a link in this settle: bring its bytes to now, open it. */
+static inline void link_open(struct dp_net *n, uint32_t id, uint64_t now)
 {
-    struct heap_ent e = h[i];
-    while (i > 0) {
-        uint32_t p = (i - 1) / 2;
-        if (!(e.key < h[p].key))
-            break;
-        h[i] = h[p];
-        i = p;
-    }
-    h[i] = e;
+    struct dp_link *l = &n->links[id];
+    struct link_fill *lf = &scr(n)->lf[id];
+    l->mark = n->epoch;
+    link_advance(l, now);
+    lf->cap = l->bw;
+    lf->used = 0;
+    lf->floor = l->bw * RESIDUE_REL;
+    for (unsigned k = 0; k < DP_LANES; k++)
+        lf->cnt[k] = 0;
 }
 
-/* Collect the component around link root (breadth first: comp[] is the
- * queue), advancing every link and flow in it to now. Returns flow count;
- * *nl gets the link count. */
-static size_t gather(struct dp_net *n, uint32_t root, uint64_t now,
-                     uint32_t *nl_out)
+/* First sight of a flow: bring its remaining to now at its old rate. */
+static inline void flow_open(struct dp_net *n, struct dp_flow *f, uint64_t now)
+{
+    f->mark = n->epoch;
+    f->frozen = 0;
+    assert(now >= f->last_ns);
+    if (f->rate > 0 && now != f->last_ns)
+        f->remaining -= f->rate * (double)(now - f->last_ns) / 1e9;
+    f->last_ns = now;
+    if (f->remaining < 0) {
+        /* Overshoot past the rounded-up completion: its links counted it;
+         * take it back so they carry exactly bytes_total. (Adding before
+         * or after a link's own advance to now is the same sum.) */
+        for (unsigned k = 0; k < f->n_path; k++)
+            n->links[f->path[k]].bytes += f->remaining;
+        f->remaining = 0;
+    }
+}
+
+/* Collect the component around link root, breadth first (comp[] is the
+ * queue), opening every link and flow in it and counting each lane's flows
+ * per link. Returns the link count; flows go to s->flows, per-lane totals to
+ * per_lane[]. */
+static uint32_t gather(struct dp_net *n, uint32_t root, uint64_t now,
+                       size_t *nf_out, size_t *per_lane)
 {
     struct net_scratch *s = scr(n);
     const uint32_t ep = n->epoch;
     uint32_t nl = 0;
     size_t nf = 0;
 
-    n->links[root].mark = ep;
+    link_open(n, root, now);
     s->comp[nl++] = root;
     for (uint32_t i = 0; i < nl; i++) {
-        uint32_t id = s->comp[i];
-        struct dp_link *l = &n->links[id];
-        link_advance(l, now);
-        s->lf[id].cap = l->bw;
-        s->lf[id].used = 0;
-        s->lf[id].floor = l->bw * RESIDUE_REL;
-        s->lf[id].cnt = 0;
-        for (struct dp_flow_ref *r = l->head; r; r = r->next) {
+        for (struct dp_flow_ref *r = n->links[s->comp[i]].head; r; r = r->next) {
             struct dp_flow *f = r->flow;
             if (f->mark == ep)
                 continue;
-            f->mark = ep;
+            flow_open(n, f, now);
             s->flows[nf++] = f;
+            per_lane[f->lane]++;
             for (unsigned k = 0; k < f->n_path; k++) {
-                struct dp_link *m = &n->links[f->path[k]];
-                if (m->mark != ep) {
-                    m->mark = ep;
-                    s->comp[nl++] = f->path[k];
+                uint32_t id = f->path[k];
+                if (n->links[id].mark != ep) {
+                    link_open(n, id, now);
+                    s->comp[nl++] = id;
                 }
+                s->lf[id].cnt[f->lane]++;
             }
         }
     }
-    *nl_out = nl;
-    return nf;
+    *nf_out = nf;
+    return nl;
 }
 
-/* Advance each flow to now (its links already are) and remember its rate. */
-static void advance_flows(struct dp_net *n, size_t nf, uint64_t now)
-{
-    struct net_scratch *s = scr(n);
-    for (size_t i = 0; i < nf; i++) {
-        struct dp_flow *f = s->flows[i];
-        assert(now >= f->last_ns);
-        if (f->rate > 0 && now != f->last_ns)
-            f->remaining -= f->rate * (double)(now - f->last_ns) / 1e9;
-        f->last_ns = now;
-        if (f->remaining < 0) {
-            /* Overshoot past the rounded-up completion: the links counted
-             * it, take it back so they carry exactly bytes_total. */
-            for (unsigned k = 0; k < f->n_path; k++)
-                n->links[f->path[k]].bytes += f->remaining;
-            f->remaining = 0;
-        }
-        s->old_rate[i] = f->rate;
-        f->frozen = 0;
-    }
-}
-
-/* Freeze every unfrozen lane flow on link id at share sh. */
-static void freeze_link(struct dp_net *n, uint32_t id, unsigned lane, double sh)
-{
-    struct link_fill *lf = scr(n)->lf;
-    for (struct dp_flow_ref *r = n->links[id].head; r; r = r->next) {
-        if (r->lane != lane)
-            continue;
-        struct dp_flow *f = r->flow;
-        if (f->frozen)
-            continue;
-        f->frozen = 1;
-        f->rate = sh;
-        for (unsigned k = 0; k < f->n_path; k++) {
-            struct link_fill *m = &lf[f->path[k]];
-            m->cap -= sh;
-            m->used += sh;
-            m->cnt--;
-        }
-    }
-}
-
-/* Progressive filling of one lane over the capacity earlier lanes left. */
-static void fill_lane(struct dp_net *n, size_t nf, uint32_t nl, unsigned lane)
-{
-    struct net_scratch *s = scr(n);
-    struct link_fill *lf = s->lf;
-    struct heap_ent *h = s->heap;
-    size_t any = 0;
-
-    for (size_t i = 0; i < nf; i++) {
-        const struct dp_flow *f = s->flows[i];
-        if (f->lane != lane)
-            continue;
-        any++;
-        for (unsigned k = 0; k < f->n_path; k++)
-            lf[f->path[k]].cnt++;
-    }
-    if (!any)
-        return;
-
-    uint32_t hn = 0;
-    for (uint32_t i = 0; i < nl; i++) {
-        uint32_t id = s->comp[i];
-        if (lf[id].cnt) {
-            h[hn].key = fair_share(&lf[id]);
-            h[hn].id = id;
-            hn++;
-        }
-    }
-    for (uint32_t i = hn / 2; i-- > 0;)
-        heap_down(h, hn, i);
-
-    while (hn) {
-        struct heap_ent top = h[0];
-        h[0] = h[--hn];
-        heap_down(h, hn, 0);
-        struct link_fill *l = &lf[top.id];
-        if (!l->cnt)
-            continue;        /* all its flows were frozen elsewhere */
-        double sh = fair_share(l);
-        if (sh > top.key) {  /* grew since pushed: not necessarily the min */
-            h[hn].key = sh;
-            h[hn].id = top.id;
-            heap_up(h, hn++);
-            continue;
-        }
-        freeze_link(n, top.id, lane, sh);
-        assert(l->cnt == 0);
-    }
-}
-
-/* When the flow, now at its new rate, completes. */
+/* When the flow, at its new rate, completes. */
 static uint64_t done_time(const struct dp_flow *f, uint64_t now)
 {
     uint64_t t = now;
@@ -581,20 +501,94 @@ static uint64_t done_time(const struct dp_flow *f, uint64_t now)
     return t > f->min_done_ns ? t : f->min_done_ns;
 }
 
-static void reschedule(struct dp_net *n, size_t nf, uint64_t now)
+/* The flow's final rate for this settle: move its completion if needed. */
+static inline void set_rate(struct dp_net *n, struct dp_flow *f, double rate,
+                            uint64_t now)
+{
+    int pending = dp_ev_pending(&f->done_ev);
+    double old = f->rate;
+    f->rate = rate;
+    if (rate == 0) {
+        /* Starved by a higher lane: no completion until it gets bw. */
+        if (pending)
+            dp_evq_cancel(n->evq, &f->done_ev);
+    } else if (rate != old || !pending) {
+        if (dp_evq_schedule(n->evq, &f->done_ev, done_time(f, now)))
+            n->err = DP_ENOMEM;   /* cannot happen after the reserve */
+    }
+}
+
+/* Freeze every unfrozen lane flow on link id at share sh. Returns how many. */
+static size_t freeze_link(struct dp_net *n, uint32_t id, unsigned lane,
+                          double sh, uint64_t now)
+{
+    struct link_fill *lf = scr(n)->lf;
+    size_t frozen = 0;
+    for (struct dp_flow_ref *r = n->links[id].head; r; r = r->next) {
+        if (r->lane != lane)
+            continue;
+        struct dp_flow *f = r->flow;
+        if (f->frozen)
+            continue;
+        f->frozen = 1;
+        frozen++;
+        for (unsigned k = 0; k < f->n_path; k++) {
+            struct link_fill *m = &lf[f->path[k]];
+            m->cap -= sh;
+            m->used += sh;
+            m->cnt[lane]--;
+        }
+        set_rate(n, f, sh, now);
+    }
+    return frozen;
+}
+
+static inline double fair_share(const struct link_fill *lf, unsigned lane)
+{
+    return lf->cap > lf->floor ? lf->cap / lf->cnt[lane] : 0.0;
+}
+
+/* Progressive filling of one lane (nf_lane flows) over the capacity the
+ * earlier lanes left. Stops as soon as every flow of the lane is frozen, so
+ * links that were never a bottleneck are not popped one by one. */
+static void fill_lane(struct dp_net *n, uint32_t nl, unsigned lane,
+                      size_t nf_lane, uint64_t now)
 {
     struct net_scratch *s = scr(n);
-    for (size_t i = 0; i < nf; i++) {
-        struct dp_flow *f = s->flows[i];
-        int pending = dp_ev_pending(&f->done_ev);
-        if (f->rate == 0) {
-            /* Starved by a higher lane: no completion until it gets bw. */
-            if (pending)
-                dp_evq_cancel(n->evq, &f->done_ev);
-        } else if (f->rate != s->old_rate[i] || !pending) {
-            if (dp_evq_schedule(n->evq, &f->done_ev, done_time(f, now)))
-                n->err = DP_ENOMEM;   /* cannot happen after the reserve */
+    struct link_fill *lf = s->lf;
+    struct heap_ent *h = s->heap;
+
+    uint32_t hn = 0;
+    for (uint32_t i = 0; i < nl; i++) {
+        uint32_t id = s->comp[i];
+        if (lf[id].cnt[lane]) {
+            h[hn].key = fair_share(&lf[id], lane);
+            h[hn].id = id;
+            hn++;
         }
+    }
+    for (uint32_t i = hn / 2; i-- > 0;)
+        heap_down(h, hn, i);
+
+    while (nf_lane) {
+        assert(hn > 0);
+        struct heap_ent top = h[0];
+        struct link_fill *l = &lf[top.id];
+        if (!l->cnt[lane]) {     /* all its flows were frozen elsewhere */
+            h[0] = h[--hn];
+            heap_down(h, hn, 0);
+            continue;
+        }
+        double sh = fair_share(l, lane);
+        if (sh > top.key) {      /* grew since pushed: not necessarily min */
+            h[0].key = sh;
+            heap_down(h, hn, 0);
+            continue;
+        }
+        h[0] = h[--hn];
+        heap_down(h, hn, 0);
+        nf_lane -= freeze_link(n, top.id, lane, sh, now);
+        assert(l->cnt[lane] == 0);
     }
 }
 
@@ -632,18 +626,17 @@ static void check_component(const struct dp_net *n, size_t nf, uint32_t nl)
 static void settle_component(struct dp_net *n, uint32_t root, uint64_t now)
 {
     struct net_scratch *s = scr(n);
-    uint32_t nl;
-    size_t nf = gather(n, root, now, &nl);
+    size_t nf, per_lane[DP_LANES] = {0};
+    uint32_t nl = gather(n, root, now, &nf, per_lane);
 
-    advance_flows(n, nf, now);
     for (unsigned lane = 0; lane < DP_LANES; lane++)
-        fill_lane(n, nf, nl, lane);
+        if (per_lane[lane])
+            fill_lane(n, nl, lane, per_lane[lane], now);
     for (uint32_t i = 0; i < nl; i++) {
         struct dp_link *l = &n->links[s->comp[i]];
         double used = s->lf[s->comp[i]].used;
         l->rate = l->n_flows && used > 0 ? used : 0;
     }
-    reschedule(n, nf, now);
     check_component(n, nf, nl);
     n->recomputes++;
 }
