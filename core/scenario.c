@@ -77,6 +77,19 @@ static int model_node(void *obj, const struct dp_cfg_field *f, const char *file,
 static int hw_node(void *obj, const struct dp_cfg_field *f, const char *file,
                    yaml_document_t *doc, yaml_node_t *node, struct dp_err *err);
 
+/* sweep: is parsed by the sweep command from the same file (sim/sweep.c);
+ * here it is only noted, so a scenario with a sweep also runs alone. */
+static int sweep_node(void *obj, const struct dp_cfg_field *f, const char *file,
+                      yaml_document_t *doc, yaml_node_t *node, struct dp_err *err)
+{
+    struct dp_scenario *sc = obj;
+    if (node->type != YAML_MAPPING_NODE)
+        return dp_err_set(err, DP_EINVAL, "%s:%lu: field 'sweep': expected a mapping",
+                          file, (unsigned long)node->start_mark.line + 1);
+    sc->sweep_line = (uint32_t)node->start_mark.line + 1;
+    return 0;
+}
+
 static const char *const wl_names[] = { "synthetic", "trace", NULL };
 static const char *const sel_names[] = { "least_loaded", "round_robin", NULL };
 
@@ -89,6 +102,8 @@ static const struct dp_cfg_field sc_fields[] = {
       .help = "a model name (models/NAME.yaml), a path, or a mapping with base: and overrides" },
     { .path = "hardware", .type = DP_CFG_CUSTOM, .custom = hw_node,
       .help = "a hardware name (models/hw/NAME.yaml), a path, or a mapping with base: and overrides" },
+    { .path = "sweep", .type = DP_CFG_CUSTOM, .custom = sweep_node,
+      .help = "capacity planning: values to sweep and a goal (scenarios/README.md)" },
     SEC("cluster"),
     U32("cluster.prefill_engines", S, cluster.prefill_engines, 1, 1 << 20, "prefill engines"),
     U32("cluster.decode_engines", S, cluster.decode_engines, 1, 1 << 20, "decode engines"),

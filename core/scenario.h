@@ -66,6 +66,10 @@ struct dp_scenario {
         double tpot_ms;
     } slo;
 
+    /* The scenario's sweep: section (capacity planning), if any: `dualpath
+     * sweep` reads it from the file; a plain run ignores it. */
+    uint32_t sweep_line;        /* 0 = none */
+
     struct {
         double sample_interval_s;
         double max_time_s;       /* stop the clock here (0 = run to completion) */

@@ -71,6 +71,11 @@ struct dp_flow {
     uint32_t path[DP_PATH_MAX]; /* link ids */
     uint8_t n_path;
     uint8_t lane;            /* 0 = highest priority */
+    /* internal, kept in the padding here so that a settle finds them in the
+     * same cache line as path, remaining and rate */
+    uint8_t frozen;
+    uint8_t active;
+    uint32_t mark;
     double bytes_total;
     double remaining;        /* bytes left as of last_ns */
     double rate;             /* bytes/s */
@@ -80,11 +85,8 @@ struct dp_flow {
     dp_flow_done_fn done;
     void *ctx;
     /* internal */
-    struct dp_flow_ref *refs[DP_PATH_MAX];
-    uint32_t mark;
-    uint8_t frozen;
-    uint8_t active;
     uint64_t min_done_ns;    /* start + bytes / narrowest bw: completion floor */
+    struct dp_flow_ref *refs[DP_PATH_MAX];
 };
 
 struct dp_net {

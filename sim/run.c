@@ -51,9 +51,9 @@ int dp_workload_build(const struct dp_scenario *sc, const char *trace_override,
     gsl_rng_free(rng);
     if (rc) {
         /* the generator names the parameter; say where it lives */
-        char msg[sizeof err->msg + sizeof sc->file + 4];
-        snprintf(msg, sizeof msg, "%.400s: %s", sc->file, err->msg);
-        snprintf(err->msg, sizeof err->msg, "%s", msg);
+        char msg[sizeof err->msg];
+        memcpy(msg, err->msg, sizeof msg);
+        snprintf(err->msg, sizeof err->msg, "%.200s: %.300s", sc->file, msg);
     }
     return rc;
 }
