@@ -26,6 +26,7 @@ void core_fail(struct dp_core *c, int code, const char *fmt, ...)
 int core_move(struct dp_core *c, struct dp_xfer *x)
 {
     x->status = 0;
+    x->t_issue = core_now(c);
     if (!c->sc->traffic.isolation)
         x->lane = DP_LANE_MODEL;   /* one lane: KV competes with collectives */
     int rc = c->ops->move(c->plat, x);
@@ -33,6 +34,21 @@ int core_move(struct dp_core *c, struct dp_xfer *x)
         core_fail(c, rc, "platform '%s' refused a transfer of %llu bytes (kind %u): %s",
                   c->ops->name, (unsigned long long)x->bytes, x->kind, dp_strerror(rc));
     return rc;
+}
+
+int core_collective(struct dp_core *c, struct dp_xfer *x, const struct dp_engine *e, double bytes,
+                    uint16_t tag, void *owner, uint32_t layer_lo, uint32_t layer_hi)
+{
+    memset(x, 0, sizeof *x);
+    x->kind = DP_X_COLLECTIVE;
+    x->lane = DP_LANE_MODEL;
+    x->tag = tag;
+    x->src = x->dst = (struct dp_loc){ e->id, DP_TIER_HBM };
+    x->bytes = (uint64_t)bytes;
+    x->layer_lo = layer_lo;
+    x->layer_hi = layer_hi;
+    x->owner = owner;
+    return core_move(c, x);
 }
 
 static double kv_capacity(const struct dp_engine_hw *hw, const struct dp_model *m)
@@ -398,18 +414,35 @@ void dp_core_on_timer(struct dp_core *c, struct dp_timer *t)
     }
 }
 
+/* A collective ran alone in its lane iff it took bytes / compute-NIC
+ * bandwidth: the stretch over that is what KV traffic cost the model. */
+static void collective_done(struct dp_core *c, const struct dp_xfer *x)
+{
+    const struct dp_engine *e = core_engine(c, x->src.engine);
+    double ideal = (double)x->bytes / e->hw.cnic_bw;
+    double actual = (double)(core_now(c) - x->t_issue) / NS;
+    struct dp_metrics *m = &c->metrics;
+    m->a2a_n++;
+    m->a2a_ideal_s += ideal;
+    m->a2a_actual_s += actual;
+    if (ideal > 0 && actual / ideal > m->a2a_max_stretch)
+        m->a2a_max_stretch = actual / ideal;
+}
+
 void dp_core_on_transfer_done(struct dp_core *c, struct dp_xfer *x)
 {
     if (c->stopped && c->error)
         return;
+    if (x->kind == DP_X_COLLECTIVE)
+        collective_done(c, x);
     switch (x->tag) {
     case T_READ_PE:
     case T_READ_DE: core_read_done(c, x); break;
     case T_LAYER_LOAD: core_prefill_load_done(c, x); break;
-    case T_PREFILL_A2A: core_prefill_part_done(c, x->owner); break;
+    case T_PREFILL_A2A: core_prefill_part_done(c, x->owner, 0); break;
     case T_MV_PE:
     case T_MV_DE: core_handoff_move_done(c, x); break;
-    case T_DECODE_A2A: core_decode_part_done(c, x->owner); break;
+    case T_DECODE_A2A: core_decode_part_done(c, x->owner, 0); break;
     case T_WRITE: core_write_done(c, x); break;
     default: core_fail(c, DP_ESTATE, "transfer completion with unknown tag %u", x->tag);
     }
@@ -424,9 +457,9 @@ void dp_core_on_compute_done(struct dp_core *c, struct dp_compute *k)
     if (c->stopped && c->error)
         return;
     if (k->tag == T_PREFILL)
-        core_prefill_part_done(c, k->owner);
+        core_prefill_part_done(c, k->owner, 1);
     else if (k->tag == T_DECODE)
-        core_decode_part_done(c, k->owner);
+        core_decode_part_done(c, k->owner, 1);
     else
         core_fail(c, DP_ESTATE, "compute completion with unknown tag %u", k->tag);
     if (dp_core_done(c) && !c->stopped) {

@@ -79,6 +79,9 @@ static inline struct dp_engine *core_engine(struct dp_core *c, int32_t id) { ret
 void core_fail(struct dp_core *c, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int core_move(struct dp_core *c, struct dp_xfer *x);
+/* A step's expert all-to-all among the engine's GPUs, in the model lane. */
+int core_collective(struct dp_core *c, struct dp_xfer *x, const struct dp_engine *e, double bytes,
+                    uint16_t tag, void *owner, uint32_t layer_lo, uint32_t layer_hi);
 
 /* storage_io.c */
 void core_read_enqueue(struct dp_core *c, struct dp_engine *e, struct dp_xfer *x);
@@ -91,12 +94,12 @@ void core_write_done(struct dp_core *c, struct dp_xfer *x);
 void core_prefill_ready(struct dp_core *c, struct dp_request *r);
 void core_prefill_try(struct dp_core *c, struct dp_engine *pe);
 void core_prefill_load_done(struct dp_core *c, struct dp_xfer *x);
-void core_prefill_part_done(struct dp_core *c, struct dp_batch *b);
+void core_prefill_part_done(struct dp_core *c, struct dp_batch *b, int compute_part);
 
 /* decode.c */
 void core_handoff_start(struct dp_core *c, struct dp_request *r);
 void core_handoff_move_done(struct dp_core *c, struct dp_xfer *x);
-void core_decode_part_done(struct dp_core *c, struct dp_engine *de);
+void core_decode_part_done(struct dp_core *c, struct dp_engine *de, int compute_part);
 void core_admit_pump(struct dp_core *c, struct dp_engine *de);
 
 /* core.c */

@@ -113,19 +113,11 @@ static void decode_try(struct dp_core *c, struct dp_engine *de)
     k->owner = de;
     de->stepping = 1;
     de->step_parts = 1;
-    double a2a = dp_a2a_layer_bytes(m, &de->hw, de->n_running) * m->n_layers;
-    if (a2a > 0) {
-        struct dp_xfer *x = &de->step_a2a;
-        memset(x, 0, sizeof *x);
-        x->kind = DP_X_COLLECTIVE;
-        x->lane = DP_LANE_MODEL;
-        x->tag = T_DECODE_A2A;
-        x->src = x->dst = (struct dp_loc){ de->id, DP_TIER_HBM };
-        x->bytes = (uint64_t)a2a;
-        x->layer_hi = m->n_layers;
-        x->owner = de;
+    de->step_a2a_bytes = dp_a2a_layer_bytes(m, &de->hw, de->n_running) * m->n_layers;
+    if (de->step_a2a_bytes > 0 && c->sc->traffic.overlap_a2a) {
         de->step_parts++;
-        if (core_move(c, x))
+        if (core_collective(c, &de->step_a2a, de, de->step_a2a_bytes, T_DECODE_A2A, de, 0,
+                            m->n_layers))
             return;
     }
     int rc = c->ops->compute(c->plat, k);
@@ -176,8 +168,13 @@ void core_handoff_move_done(struct dp_core *c, struct dp_xfer *x)
         join_running(c, core_engine(c, r->de), r);
 }
 
-void core_decode_part_done(struct dp_core *c, struct dp_engine *de)
+void core_decode_part_done(struct dp_core *c, struct dp_engine *de, int compute_part)
 {
+    if (compute_part && de->step_a2a_bytes > 0 && !c->sc->traffic.overlap_a2a) {
+        core_collective(c, &de->step_a2a, de, de->step_a2a_bytes, T_DECODE_A2A, de, 0,
+                        c->sc->model.n_layers);
+        return;
+    }
     if (--de->step_parts)
         return;
     de->stepping = 0;

@@ -40,6 +40,7 @@ struct dp_engine {
     int stepping;
     struct dp_compute step;
     struct dp_xfer step_a2a;
+    double step_a2a_bytes;
     int step_parts;             /* compute + collective outstanding */
     uint64_t steps;
 };

@@ -171,6 +171,7 @@ static int write_summary(hid_t f, const struct dp_run_info *in)
     A("pe_snic_util", s->pe_snic_util); A("de_snic_util", s->de_snic_util);
     A("pe_cnic_util", s->pe_cnic_util); A("de_cnic_util", s->de_cnic_util);
     A("simulated_s", in->m->end_s);
+    A("a2a_stretch_mean", s->a2a_stretch_mean); A("a2a_stretch_max", s->a2a_stretch_max);
 #undef A
     H5Gclose(g);
     return rc;

@@ -140,6 +140,8 @@ int dp_summarize(const struct dp_metrics *m, const struct dp_engine_caps *caps, 
     percentiles(ttft, nt, s->ttft_p, &s->ttft_mean);
     percentiles(tpot, np, s->tpot_p, &s->tpot_mean);
     utilisation(m, caps, n_pe, m->end_s > 0 ? m->end_s : span, s);
+    s->a2a_stretch_mean = m->a2a_ideal_s > 0 ? m->a2a_actual_s / m->a2a_ideal_s : 0;
+    s->a2a_stretch_max = m->a2a_max_stretch;
     free(ttft);
     free(tpot);
     return 0;

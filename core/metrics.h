@@ -48,6 +48,8 @@ struct dp_metrics {
     /* cumulative bytes per engine (final counters) */
     double *bytes[DP_S_PCIE_H2D + 1];
     uint64_t failed, retried;
+    /* collectives (expert all-to-all): how much KV traffic delayed them */
+    double a2a_n, a2a_ideal_s, a2a_actual_s, a2a_max_stretch;
     double end_s;               /* last simulated instant */
     int complete;               /* 0 if the run was interrupted */
 };
@@ -71,6 +73,8 @@ struct dp_summary {
     double jct_mean_s;          /* mean session completion time */
     /* utilisation over the makespan, averaged per role */
     double pe_snic_util, de_snic_util, pe_cnic_util, de_cnic_util;
+    /* collectives: actual / alone time, mean over all and worst */
+    double a2a_stretch_mean, a2a_stretch_max;
 };
 
 /* Summarise; bandwidths give each engine's link capacity for utilisation. */

@@ -52,6 +52,7 @@ struct dp_xfer {
     uint8_t lane;               /* enum dp_lane */
     int8_t status;              /* set by the platform: 0 ok, <0 failed */
     uint16_t tag;               /* core's own: which step this move is */
+    dp_time_t t_issue;          /* core's own: when it was handed over */
     struct dp_loc src, dst;
     uint64_t bytes;
     /* What is moved, for platforms that move real bytes: the request whose

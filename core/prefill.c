@@ -143,19 +143,11 @@ static void try_compute(struct dp_core *c, struct dp_batch *b)
     k->n_reqs = b->n;
     k->owner = b;
     b->layer_parts = 1;
-    if (b->a2a_layer_bytes > 0) {
-        struct dp_xfer *x = &b->a2a;
-        memset(x, 0, sizeof *x);
-        x->kind = DP_X_COLLECTIVE;
-        x->lane = DP_LANE_MODEL;
-        x->tag = T_PREFILL_A2A;
-        x->src = x->dst = (struct dp_loc){ b->pe->id, DP_TIER_HBM };
-        x->bytes = (uint64_t)b->a2a_layer_bytes;
-        x->layer_lo = l;
-        x->layer_hi = l + 1;
-        x->owner = b;
+    /* With overlap, the layer's all-to-all runs beside its compute (two
+     * micro-batches); without, it follows the compute (part_done). */
+    if (b->a2a_layer_bytes > 0 && c->sc->traffic.overlap_a2a) {
         b->layer_parts++;
-        if (core_move(c, x))
+        if (core_collective(c, &b->a2a, b->pe, b->a2a_layer_bytes, T_PREFILL_A2A, b, l, l + 1))
             return;
     }
     int rc = c->ops->compute(c->plat, k);
@@ -231,8 +223,13 @@ static void batch_done(struct dp_core *c, struct dp_batch *b)
     core_prefill_try(c, pe);
 }
 
-void core_prefill_part_done(struct dp_core *c, struct dp_batch *b)
+void core_prefill_part_done(struct dp_core *c, struct dp_batch *b, int compute_part)
 {
+    if (compute_part && b->a2a_layer_bytes > 0 && !c->sc->traffic.overlap_a2a) {
+        uint32_t l = b->next_compute;
+        core_collective(c, &b->a2a, b->pe, b->a2a_layer_bytes, T_PREFILL_A2A, b, l, l + 1);
+        return;   /* the collective is now the layer's outstanding part */
+    }
     if (--b->layer_parts)
         return;
     if (++b->next_compute == b->n_layers)

@@ -48,6 +48,9 @@ void dp_report_print(FILE *out, const struct dp_run_info *in)
             1e3 * s->tpot_p[1], 1e3 * s->tpot_p[2]);
     fprintf(out, "  SLO attainment           %12.1f %%  (TTFT <= %g ms, TPOT <= %g ms)\n",
             100 * s->slo_attainment, sc->slo.ttft_ms, sc->slo.tpot_ms);
+    if (in->m->a2a_n > 0)
+        fprintf(out, "  all-to-all stretch       %12.3f mean, %.3f worst  (1 = never delayed by KV traffic; isolation %s)\n",
+                s->a2a_stretch_mean, s->a2a_stretch_max, sc->traffic.isolation ? "on" : "off");
     fprintf(out, "\n  engine     SNIC rd    SNIC wr    CNIC in   CNIC out   (utilisation over %.1f s)\n",
             span);
     uint32_t ne = in->n_pe + in->n_de;

@@ -144,6 +144,7 @@ static const struct dp_cfg_field sc_fields[] = {
     U32("scheduler.max_inflight_reads", S, sched.max_inflight_reads, 1, 1 << 20, "storage reads in flight per engine"),
     SEC("traffic"),
     BOOL("traffic.isolation", S, traffic.isolation, "KV traffic in the low-priority lane"),
+    BOOL("traffic.overlap_a2a", S, traffic.overlap_a2a, "all-to-all overlapped with compute"),
     SEC("slo"),
     POS("slo.ttft_ms", S, slo.ttft_ms, "time to first token, ms"),
     POS("slo.tpot_ms", S, slo.tpot_ms, "time per output token, ms"),

@@ -59,6 +59,7 @@ struct dp_scenario {
 
     struct {
         int isolation;           /* KV traffic in the low-priority lane */
+        int overlap_a2a;         /* all-to-all beside compute (two micro-batches), not after it */
     } traffic;
 
     struct {
