@@ -480,6 +480,12 @@ uint64_t dp_core_requests_done(const struct dp_core *c) { return c->finished; }
 uint64_t dp_core_requests_total(const struct dp_core *c) { return c->total_requests; }
 struct dp_metrics *dp_core_metrics(struct dp_core *c) { return &c->metrics; }
 
+const struct dp_engine *dp_core_engines(const struct dp_core *c, uint32_t *n)
+{
+    *n = c->n_pe + c->n_de;
+    return c->engines;
+}
+
 int dp_core_error(const struct dp_core *c, struct dp_err *err)
 {
     if (c->error && err)

@@ -38,5 +38,8 @@ uint64_t dp_core_requests_total(const struct dp_core *c);
 struct dp_metrics *dp_core_metrics(struct dp_core *c);
 /* First fatal error (a platform op failed beyond retry), or 0. */
 int dp_core_error(const struct dp_core *c, struct dp_err *err);
+/* The engines, PEs then DEs, *n of them: read-only (sim/invariants.c). */
+struct dp_engine;
+const struct dp_engine *dp_core_engines(const struct dp_core *c, uint32_t *n);
 
 #endif

@@ -120,6 +120,7 @@ static const struct dp_cfg_field sc_fields[] = {
     SY("rate", rate, 0, 1e9, "online agents per second (0 = offline)"),
     SY("duration_s", duration_s, 0, 1e9, "online: seconds of arrivals"),
     SY("turns_mean", turns_mean, 1, 1e6, "mean turns per session"),
+    SY("turns_cv", turns_cv, 0, 100, "coefficient of variation of turns (1 ~ geometric)"),
     U32("workload.synthetic.turns_max", S, workload.synthetic.turns_max, 1, 1000000, "max turns"),
     SY("prompt_tokens_mean", prompt_tokens_mean, 1, 1e9, "initial context tokens"),
     SY("prompt_tokens_cv", prompt_tokens_cv, 0, 100, "coefficient of variation"),

@@ -37,13 +37,16 @@
 #include "core/errors.h"
 
 /* One flow's membership in one link's list. pprev points at the previous
- * node's next field (or the link's head), so unlinking needs no search. */
+ * node's next field (or the link's head), so unlinking needs no search.
+ * lane and link0 are copies from the flow, so that the component search and
+ * the filling can pass over most refs without touching the flow itself. */
 struct dp_flow_ref {
     struct dp_flow *flow;
     struct dp_flow_ref *next;
     struct dp_flow_ref **pprev;
-    uint8_t lane;            /* copy of flow->lane: filling skips other lanes
-                              * without touching the flow */
+    uint8_t lane;            /* flow->lane */
+    uint8_t first;           /* this is the flow's path[0] link */
+    uint32_t link0;          /* flow->path[0] */
 };
 
 #define REF_SLAB 1024
@@ -61,7 +64,7 @@ struct link_fill {
 };
 
 struct heap_ent {
-    double key;              /* share when pushed: a lower bound of the share */
+    double key;              /* share when last keyed: a lower bound of it */
     uint32_t id;
 };
 
@@ -94,12 +97,16 @@ static inline struct net_scratch *scr(const struct dp_net *n)
 
 /* ---- growth --------------------------------------------------------- */
 
-static int grow(void **p, size_t elem, size_t n)
+/* Resize array p to n elements; leaves p as it was on failure. */
+#define GROW(p, n) grow_to((void *)&(p), sizeof *(p), (n))
+static int grow_to(void *pp, size_t elem, size_t n)
 {
-    void *q = realloc(*p, elem * n);
+    void *old;
+    memcpy(&old, pp, sizeof old);    /* no aliasing T** as void** */
+    void *q = realloc(old, elem * n);
     if (!q)
         return DP_ENOMEM;
-    *p = q;
+    memcpy(pp, &q, sizeof q);
     return 0;
 }
 
@@ -114,11 +121,8 @@ static int reserve_links(struct dp_net *n, uint32_t want)
             return DP_ENOMEM;
         cap *= 2;
     }
-    if (grow((void **)&n->links, sizeof *n->links, cap) ||
-        grow((void **)&n->dirty, sizeof *n->dirty, cap) ||
-        grow((void **)&s->lf, sizeof *s->lf, cap) ||
-        grow((void **)&s->comp, sizeof *s->comp, cap) ||
-        grow((void **)&s->heap, sizeof *s->heap, cap))
+    if (GROW(n->links, cap) || GROW(n->dirty, cap) || GROW(s->lf, cap) ||
+        GROW(s->comp, cap) || GROW(s->heap, cap))
         return DP_ENOMEM;
     /* Arrays that grew keep their larger size even when a later one fails;
      * the capacities only move once all have room. */
@@ -135,7 +139,7 @@ static int reserve_flows(struct dp_net *n, size_t want)
     size_t cap = s->cap_flows ? s->cap_flows * 2 : 256;
     while (cap < want)
         cap *= 2;
-    if (grow((void **)&s->flows, sizeof *s->flows, cap))
+    if (GROW(s->flows, cap))
         return DP_ENOMEM;
     s->cap_flows = cap;
     return 0;
@@ -312,7 +316,7 @@ int dp_flow_start(struct dp_net *n, struct dp_flow *f, const uint32_t *path,
     f->start_ns = now;
     f->done = done;
     f->ctx = ctx;
-    f->mark = 0;             /* epochs start at 1: never "visited" */
+    f->mark = 0;             /* unused by this implementation */
     f->frozen = 0;
     dp_ev_init(&f->done_ev, flow_done_ev, n);
     f->min_done_ns = earliest_done(n, f);
@@ -331,6 +335,8 @@ int dp_flow_start(struct dp_net *n, struct dp_flow *f, const uint32_t *path,
             struct dp_flow_ref *r = ref_get(s);
             r->flow = f;
             r->lane = (uint8_t)lane;
+            r->first = i == 0;
+            r->link0 = path[0];
             r->next = l->head;
             r->pprev = &l->head;
             if (l->head)
@@ -392,18 +398,15 @@ static void next_epoch(struct dp_net *n)
 {
     if (++n->epoch != 0)
         return;
-    /* Wrapped: a stale mark could equal a new epoch. Clear every mark that
-     * can be reached (inactive flows get mark 0 again when started). */
-    for (uint32_t i = 0; i < n->n_links; i++) {
+    /* Wrapped: a stale link mark could equal a new epoch. (Flows need no
+     * mark: the search handles each at its path[0] link.) */
+    for (uint32_t i = 0; i < n->n_links; i++)
         n->links[i].mark = 0;
-        for (struct dp_flow_ref *r = n->links[i].head; r; r = r->next)
-            r->flow->mark = 0;
-    }
     n->epoch = 1;
 }
 
-/* Binary min-heap on key; ties by id keep runs deterministic anyway (the
- * pushes happen in a deterministic order), so no tie-break is needed. */
+/* Binary min-heap of links on key. Equal keys come out in an order fixed by
+ * the (deterministic) order of pushes, so runs stay reproducible. */
 static void heap_down(struct heap_ent *h, uint32_t n, uint32_t i)
 {
     struct heap_ent e = h[i];
@@ -436,27 +439,30 @@ static inline void link_open(struct dp_net *n, uint32_t id, uint64_t now)
 }
 
 /* First sight of a flow: bring its remaining to now at its old rate. */
-static inline void flow_open(struct dp_net *n, struct dp_flow *f, uint64_t now)
+static inline void flow_open(struct dp_flow *f, uint64_t now)
 {
-    f->mark = n->epoch;
     f->frozen = 0;
     assert(now >= f->last_ns);
     if (f->rate > 0 && now != f->last_ns)
         f->remaining -= f->rate * (double)(now - f->last_ns) / 1e9;
     f->last_ns = now;
-    if (f->remaining < 0) {
-        /* Overshoot past the rounded-up completion: its links counted it;
-         * take it back so they carry exactly bytes_total. (Adding before
-         * or after a link's own advance to now is the same sum.) */
-        for (unsigned k = 0; k < f->n_path; k++)
-            n->links[f->path[k]].bytes += f->remaining;
-        f->remaining = 0;
-    }
+}
+
+/* Overshoot past the rounded-up completion: its links counted it; take it
+ * back so they carry exactly bytes_total. Its links are open (advanced to
+ * now), though adding before or after the advance would be the same sum. */
+static void take_back_overshoot(struct dp_net *n, struct dp_flow *f)
+{
+    for (unsigned k = 0; k < f->n_path; k++)
+        n->links[f->path[k]].bytes += f->remaining;
+    f->remaining = 0;
 }
 
 /* Collect the component around link root, breadth first (comp[] is the
  * queue), opening every link and flow in it and counting each lane's flows
- * per link. Returns the link count; flows go to s->flows, per-lane totals to
+ * per link. A flow is handled once, at its path[0] link's list: on any other
+ * link its ref only makes sure path[0] is in the queue, without touching the
+ * flow. Returns the link count; flows go to s->flows, per-lane totals to
  * per_lane[]. */
 static uint32_t gather(struct dp_net *n, uint32_t root, uint64_t now,
                        size_t *nf_out, size_t *per_lane)
@@ -470,20 +476,27 @@ static uint32_t gather(struct dp_net *n, uint32_t root, uint64_t now,
     s->comp[nl++] = root;
     for (uint32_t i = 0; i < nl; i++) {
         for (struct dp_flow_ref *r = n->links[s->comp[i]].head; r; r = r->next) {
-            struct dp_flow *f = r->flow;
-            if (f->mark == ep)
+            if (!r->first) {
+                if (n->links[r->link0].mark != ep) {
+                    link_open(n, r->link0, now);
+                    s->comp[nl++] = r->link0;
+                }
                 continue;
-            flow_open(n, f, now);
+            }
+            struct dp_flow *f = r->flow;
+            flow_open(f, now);
             s->flows[nf++] = f;
-            per_lane[f->lane]++;
+            per_lane[r->lane]++;
             for (unsigned k = 0; k < f->n_path; k++) {
                 uint32_t id = f->path[k];
                 if (n->links[id].mark != ep) {
                     link_open(n, id, now);
                     s->comp[nl++] = id;
                 }
-                s->lf[id].cnt[f->lane]++;
+                s->lf[id].cnt[r->lane]++;
             }
+            if (f->remaining < 0)
+                take_back_overshoot(n, f);
         }
     }
     *nf_out = nf;
@@ -580,7 +593,7 @@ static void fill_lane(struct dp_net *n, uint32_t nl, unsigned lane,
     for (uint32_t i = hn / 2; i-- > 0;)
         heap_down(h, hn, i);
 
-    while (nf_lane) {
+    while (nf_lane && hn) {
         assert(hn > 0);
         struct heap_ent top = h[0];
         struct link_fill *l = &lf[top.id];

@@ -64,6 +64,7 @@ static void usage(FILE *out)
             "                         write the scenario's synthetic agents as a sessions trace\n"
             "  hw ...                 run on GPUs (builds with CUDA only): hw run, hw calibrate\n"
             "  policies               list the scheduling policies\n"
+            "  keys                   list every scenario key\n"
             "\n"
             "  --help, --version\n"
             "\nScenario keys: scenarios/README.md. Results layout: core/h5out.c.\n");
@@ -228,6 +229,24 @@ static int cmd_trace(int argc, char **argv)
     return 2;
 }
 
+/* Every scenario key with its type, bounds and meaning (scenarios/README.md
+ * is generated from this). */
+static int cmd_keys(void)
+{
+    static const char *const types[] = { "section", "integer", "integer", "number",
+                                         "true/false", "text", "choice", "name or mapping" };
+    const struct dp_cfg_schema *s = dp_scenario_schema();
+    for (size_t i = 0; i < s->n; i++) {
+        const struct dp_cfg_field *f = &s->fields[i];
+        if (f->type == DP_CFG_SECTION)
+            continue;
+        printf("%-40s %-16s %s\n", f->path, types[f->type], f->help ? f->help : "");
+    }
+    printf("%-40s %-16s %s\n", "model.FIELD", "per model file", "any key of models/NAME.yaml (models/README.md)");
+    printf("%-40s %-16s %s\n", "hardware.FIELD", "per hardware file", "any key of models/hw/NAME.yaml");
+    return 0;
+}
+
 static int cmd_policies(void)
 {
     for (const char *const *n = dp_policy_names(); *n; n++)
@@ -260,6 +279,8 @@ int main(int argc, char **argv)
         return cmd_trace(argc - 1, argv + 1);
     if (!strcmp(cmd, "policies"))
         return cmd_policies();
+    if (!strcmp(cmd, "keys"))
+        return cmd_keys();
     if (!strcmp(cmd, "hw")) {
         if (dp_hw_main)
             return dp_hw_main(argc - 1, argv + 1);

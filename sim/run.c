@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sim/invariants.h"
 #include "sim/simplat.h"
 #include "traces/trace.h"
 
@@ -71,15 +72,22 @@ static void progress(const struct dp_sim *s, struct dp_core *core, const char *l
 }
 
 /* The event loop. Rates are settled before time moves past `now`, so every
- * flow change at one instant costs one recompute. */
+ * flow change at one instant costs one recompute. An interrupt (the flag a
+ * signal handler sets) is seen at the next event. inv, when not NULL,
+ * checks the invariants (sim/invariants.h) as the run goes. */
 static int loop(struct dp_sim *s, struct dp_core *core, const struct dp_sim_opts *o,
-                double t0, struct dp_err *err)
+                double t0, struct dp_inv *inv, struct dp_err *err)
 {
     double next_progress = t0 + 0.5;
+    volatile sig_atomic_t *intr = o ? o->interrupt : NULL;
     while (!dp_core_done(core)) {
+        if (intr && *intr)
+            return DP_EINTR;
         struct dp_ev *ev = dp_evq_peek(&s->q);
         if (dp_net_dirty(&s->net) && (!ev || ev->t > s->now)) {
             dp_net_settle(&s->net, s->now);
+            if (inv && dp_inv_links(inv, &s->net, s->now))
+                return dp_inv_error(inv, err);
             continue;
         }
         if (!ev)
@@ -90,17 +98,21 @@ static int loop(struct dp_sim *s, struct dp_core *core, const struct dp_sim_opts
                               (unsigned long long)dp_core_requests_done(core),
                               (unsigned long long)dp_core_requests_total(core));
         dp_evq_pop(&s->q);
+        if (inv && dp_inv_time(inv, ev->t))
+            return dp_inv_error(inv, err);
         s->now = ev->t;
         ev->fn(ev, ev->ctx);
-        if ((s->q.popped & 0xffff) == 0) {
-            if (o && o->interrupt && *o->interrupt)
-                return DP_EINTR;
-            if (o && o->progress) {
-                double now = wall_now();
-                if (now >= next_progress) {
-                    progress(s, core, o->label, t0, 0);
-                    next_progress = now + 0.5;
-                }
+        if (inv) {
+            uint32_t n;
+            const struct dp_engine *e = dp_core_engines(core, &n);
+            if (dp_inv_engines(inv, e, n, s->now))
+                return dp_inv_error(inv, err);
+        }
+        if ((s->q.popped & 0xffff) == 0 && o && o->progress) {
+            double now = wall_now();
+            if (now >= next_progress) {
+                progress(s, core, o->label, t0, 0);
+                next_progress = now + 0.5;
             }
         }
     }
@@ -125,8 +137,16 @@ int dp_sim_run(const struct dp_scenario *sc, const struct dp_workload *w,
         if (rc)
             dp_core_error(core, err);
     }
+    struct dp_inv inv, *check = NULL;
+    if (!rc && dp_inv_wanted() && dp_inv_init(&inv, w, dp_kv_bytes_per_token(&sc->model)) == 0)
+        check = &inv;
     if (!rc)
-        rc = loop(&s, core, opts, t0, err);
+        rc = loop(&s, core, opts, t0, check, err);
+    if (!rc && check &&
+        dp_inv_end(check, &s, core, w, dp_core_metrics(core)))
+        rc = dp_inv_error(check, err);
+    if (check)
+        dp_inv_free(check);
     if (rc == DP_EINTR) {
         res->interrupted = 1;
         dp_err_set(err, DP_EINTR, "interrupted at simulated t=%.3f s", (double)s.now / 1e9);

@@ -278,6 +278,12 @@ START_TEST(test_mooncake_shared_full)
     ck_assert(fabs(st.output_mean - 149) < 0.5);
     ck_assert(fabs(st.reuse_fraction - 0.65) < 0.01);
     ck_assert(fabs(st.span_s - 1022) < 1);
+    struct dp_workload ref;
+    dp_tr_mooncake_set_fast(0);
+    ck_assert_int_eq(dp_mooncake_load(path, &ref, &e), 0);
+    dp_tr_mooncake_set_fast(1);
+    assert_same_workload(&w, &ref);
+    dp_workload_free(&ref);
     dp_workload_free(&w);
 }
 END_TEST
@@ -496,6 +502,7 @@ START_TEST(test_sessions_round_trip)
     gsl_rng *r = rng_seeded(7);
     struct dp_workload w, back;
     struct dp_err e = {{0}};
+    dp_workload_init(&w, 512);
     ck_assert_msg(dp_synth_generate(&p, r, &w, &e) == 0, "%s", e.msg);
     gsl_rng_free(r);
     make_tmpdir();
@@ -553,14 +560,22 @@ START_TEST(test_synth_determinism)
     struct dp_workload a, b, c;
     struct dp_err e = {{0}};
     gsl_rng *r = rng_seeded(42);
+    dp_workload_init(&a, 512);
     ck_assert_int_eq(dp_synth_generate(&p, r, &a, &e), 0);
     gsl_rng_set(r, 42);
+    dp_workload_init(&b, 64);   /* the caller's block size is kept */
     ck_assert_int_eq(dp_synth_generate(&p, r, &b, &e), 0);
     gsl_rng_set(r, 43);
+    /* c first holds another workload: generating replaces it */
+    dp_workload_init(&c, 512);
+    ck_assert_int_eq(dp_sessions_load(DATA("sessions_toy.jsonl"), &c, &e), 0);
     ck_assert_int_eq(dp_synth_generate(&p, r, &c, &e), 0);
     gsl_rng_free(r);
     assert_same_workload(&a, &b);
     ck_assert_str_eq(a.source, "synthetic");
+    ck_assert_uint_eq(a.block_tokens, 512);
+    ck_assert_uint_eq(b.block_tokens, 64);
+    ck_assert_uint_eq(c.n_sessions, 200);
     /* Another seed: some turn differs. */
     int differs = dp_workload_total_turns(&a) != dp_workload_total_turns(&c);
     for (size_t i = 0; !differs && i < a.n_sessions; i++) {
@@ -590,6 +605,7 @@ START_TEST(test_synth_defaults_statistics)
     struct dp_workload w;
     struct dp_err e = {{0}};
     gsl_rng *r = rng_seeded(1);
+    dp_workload_init(&w, 512);
     ck_assert_msg(dp_synth_generate(&p, r, &w, &e) == 0, "%s", e.msg);
     gsl_rng_free(r);
     ck_assert_uint_eq(w.n_sessions, 20000);
@@ -649,6 +665,7 @@ START_TEST(test_synth_turn_law)
         struct dp_workload w;
         struct dp_err e = {{0}};
         gsl_rng *r = rng_seeded(3);
+        dp_workload_init(&w, 512);
         ck_assert_int_eq(dp_synth_generate(&p, r, &w, &e), 0);
         gsl_rng_free(r);
         double sum = 0, sq = 0;
@@ -678,6 +695,7 @@ START_TEST(test_synth_online)
     struct dp_workload w;
     struct dp_err e = {{0}};
     gsl_rng *r = rng_seeded(11);
+    dp_workload_init(&w, 512);
     ck_assert_int_eq(dp_synth_generate(&p, r, &w, &e), 0);
     gsl_rng_free(r);
     /* Poisson: 1000 expected, sd ~32. */
@@ -731,6 +749,8 @@ START_TEST(test_synth_bad_params)
     struct dp_workload w;
     struct dp_err e = {{0}};
     gsl_rng *r = rng_seeded(1);
+    /* A workload that held sessions is left empty by the failure. */
+    ck_assert_int_eq(dp_sessions_load(DATA("sessions_toy.jsonl"), &w, &e), 0);
     ck_assert_int_eq(dp_synth_generate(&p, r, &w, &e), DP_EINVAL);
     gsl_rng_free(r);
     assert_empty(&w);
@@ -749,6 +769,7 @@ START_TEST(test_synth_context_cap)
     struct dp_workload w;
     struct dp_err e = {{0}};
     gsl_rng *r = rng_seeded(5);
+    dp_workload_init(&w, 512);
     ck_assert_int_eq(dp_synth_generate(&p, r, &w, &e), 0);
     gsl_rng_free(r);
     for (size_t i = 0; i < w.n_sessions; i++) {
