@@ -116,7 +116,7 @@ int dp_core_create(struct dp_core **out, const struct dp_scenario *sc,
         goto fail;
     }
     c->view = (struct dp_cluster_view){ sc, core_pe(c, 0), c->n_pe, core_de(c, 0), c->n_de,
-                                        c->kv_tok, 0 };
+                                        c->kv_tok, 0, 0 };
     if (c->policy->init && (rc = c->policy->init(&c->view, &c->policy_state, err)))
         goto fail;
     c->sess = calloc(w->n_sessions ? w->n_sessions : 1, sizeof *c->sess);
@@ -145,12 +145,12 @@ void dp_core_destroy(struct dp_core *c)
         dp_fifo_free(&e->ready_q);
         dp_fifo_free(&e->admit_q);
         free(e->running);
+        core_prefill_free(e);
     }
-    while (c->free_reqs) {
-        struct dp_request *r = c->free_reqs;
-        c->free_reqs = r->next_free;
-        free(r);
-    }
+    /* live requests too: a run stopped by max_time_s or a signal has some */
+    for (size_t i = 0; i < c->n_all_reqs; i++)
+        free(c->all_reqs[i]);
+    free(c->all_reqs);
     free(c->engines);
     free(c->sess);
     free(c->last_ctr);
@@ -192,10 +192,21 @@ int dp_core_start(struct dp_core *c)
 static struct dp_request *request_alloc(struct dp_core *c)
 {
     struct dp_request *r = c->free_reqs;
-    if (r)
+    if (r) {
         c->free_reqs = r->next_free;
-    else if (!(r = malloc(sizeof *r)))
-        return NULL;
+    } else {
+        if (c->n_all_reqs == c->cap_all_reqs) {
+            size_t cap = c->cap_all_reqs ? c->cap_all_reqs * 2 : 256;
+            struct dp_request **p = realloc(c->all_reqs, cap * sizeof *p);
+            if (!p)
+                return NULL;
+            c->all_reqs = p;
+            c->cap_all_reqs = cap;
+        }
+        if (!(r = malloc(sizeof *r)))
+            return NULL;
+        c->all_reqs[c->n_all_reqs++] = r;
+    }
     memset(r, 0, sizeof *r);
     c->live++;
     return r;
@@ -232,6 +243,7 @@ static void request_route(struct dp_core *c, struct dp_request *r)
 {
     struct dp_route rt = { 0, 0, 0 };
     c->view.now = core_now(c);
+    c->view.seq = r->id;
     c->policy->route(c->policy_state, &c->view, r, &rt);
     if (rt.pe < 0 || (uint32_t)rt.pe >= c->n_pe || rt.de < 0 || (uint32_t)rt.de >= c->n_de ||
         rt.de_blocks > r->cached_blocks) {

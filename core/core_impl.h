@@ -59,6 +59,9 @@ struct dp_core {
     struct dp_sess_state *sess;
     struct dp_kvindex index;
     struct dp_request *free_reqs;
+    struct dp_request **all_reqs;   /* every request allocated, live or free:
+                                     * a run cut short frees them all */
+    size_t n_all_reqs, cap_all_reqs;
     uint64_t next_req_id;
     uint64_t issued, finished, total_requests, sessions_done, live;
 
@@ -94,6 +97,7 @@ void core_write_done(struct dp_core *c, struct dp_xfer *x);
 void core_prefill_ready(struct dp_core *c, struct dp_request *r);
 void core_prefill_try(struct dp_core *c, struct dp_engine *pe);
 void core_prefill_load_done(struct dp_core *c, struct dp_xfer *x);
+void core_prefill_free(struct dp_engine *pe);
 void core_prefill_part_done(struct dp_core *c, struct dp_batch *b, int compute_part);
 
 /* decode.c */

@@ -39,10 +39,11 @@ uint32_t dp_pick_least_loaded_pe(const struct dp_cluster_view *v)
 {
     uint32_t best = 0;
     double best_load = 0;
-    for (uint32_t i = 0; i < v->n_pe; i++) {
+    for (uint32_t k = 0; k < v->n_pe; k++) {
+        uint32_t i = (uint32_t)((v->seq + k) % v->n_pe);
         const struct dp_engine *e = &v->pes[i];
         double load = (double)e->pending_tokens;
-        if (i == 0 || load < best_load) {
+        if (k == 0 || load < best_load) {
             best = i;
             best_load = load;
         }
@@ -55,10 +56,11 @@ uint32_t dp_pick_least_loaded_de(const struct dp_cluster_view *v)
 {
     uint32_t best = 0;
     double best_load = 0;
-    for (uint32_t i = 0; i < v->n_de; i++) {
+    for (uint32_t k = 0; k < v->n_de; k++) {
+        uint32_t i = (uint32_t)((v->seq + k) % v->n_de);
         const struct dp_engine *e = &v->des[i];
         double load = (double)e->n_running + e->n_incoming + e->admit_q.n;
-        if (i == 0 || load < best_load) {
+        if (k == 0 || load < best_load) {
             best = i;
             best_load = load;
         }

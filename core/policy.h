@@ -31,6 +31,7 @@ struct dp_cluster_view {
     uint32_t n_de;
     double kv_tok;              /* KV bytes per token, all layers */
     dp_time_t now;
+    uint64_t seq;               /* decisions so far: rotates ties between equal engines */
 };
 
 struct dp_policy_ops {
@@ -49,7 +50,8 @@ const struct dp_policy_ops *dp_policy_find(const char *name);
 /* Names of the registered policies, NULL-terminated. */
 const char *const *dp_policy_names(void);
 
-/* Helpers shared by policies. */
+/* Helpers shared by policies. Ties between equally loaded engines go
+ * round robin (scans start at v->seq), so an idle cluster spreads work. */
 uint32_t dp_pick_least_loaded_pe(const struct dp_cluster_view *v);
 uint32_t dp_pick_least_loaded_de(const struct dp_cluster_view *v);
 /* Seconds until an engine's storage NIC drains its read queue plus `bytes`. */

@@ -68,6 +68,13 @@ static void batch_free(struct dp_batch *b)
     free(b);
 }
 
+/* A run stopped mid-batch (max_time_s, a signal): dp_core_destroy frees it. */
+void core_prefill_free(struct dp_engine *pe)
+{
+    batch_free(pe->batch);
+    pe->batch = NULL;
+}
+
 /* Load sources: the PE's own buffer first, then each DE in first-use order. */
 static int plan_sources(struct dp_core *c, struct dp_batch *b)
 {

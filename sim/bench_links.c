@@ -136,10 +136,10 @@ int main(int argc, char **argv)
     B.nodes = 64;
     B.backends = 4;
     B.lane0_frac = 0.2;
-    for (int i = 1; i + 1 < argc + 1; i++) {
+    for (int i = 1; i < argc; i += 2) {
         if (i + 1 >= argc)
             usage();
-        const char *o = argv[i], *v = argv[++i];
+        const char *o = argv[i], *v = argv[i + 1];
         if (!strcmp(o, "-n")) B.nodes = (unsigned)atoi(v);
         else if (!strcmp(o, "-b")) B.backends = (unsigned)atoi(v);
         else if (!strcmp(o, "-c")) conc = (unsigned)atoi(v);

@@ -43,7 +43,7 @@ int main(int argc, char **argv)
         des[i].n_running = (uint32_t)(rand() % 200);
         des[i].read_q_bytes = rand() % 1000 * 1e7;
     }
-    struct dp_cluster_view v = { &sc, pes, n_pe, des, n_de, dp_kv_bytes_per_token(&sc.model), 0 };
+    struct dp_cluster_view v = { &sc, pes, n_pe, des, n_de, dp_kv_bytes_per_token(&sc.model), 0, 0 };
     struct dp_request r;
     memset(&r, 0, sizeof r);
     r.block_tokens = 64;

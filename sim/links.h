@@ -106,19 +106,27 @@ struct dp_net {
 };
 
 int dp_net_init(struct dp_net *n, struct dp_evq *q);
+/* Frees the net's memory. Flows still active are forgotten, not completed:
+ * their done_ev may still sit in the evq. */
 void dp_net_free(struct dp_net *n);
-/* Add a link of bw bytes/s; returns its id (>= 0) or a negative DP_E code. */
+/* Add a link of bw bytes/s; returns its id (>= 0) or a negative DP_E code
+ * (DP_EINVAL for bw <= 0, NaN or infinite). */
 int dp_net_add_link(struct dp_net *n, const char *name, double bw);
 
 /* Start moving `bytes` along path[0..n_path) in lane at time now. The flow
  * struct is owned by the caller and must stay alive until done() is called
- * (after which the net no longer references it). A zero-byte flow completes
- * at the next settle. Returns 0 or a DP_E code. */
+ * (after which the net no longer references it; done() may free f or start
+ * it again). f must not be active. A zero-byte flow takes no bandwidth and
+ * completes at `now`, after the events already due then. done may be NULL.
+ * Returns 0, or DP_EINVAL (n_path not 1..DP_PATH_MAX, an unknown or repeated
+ * link, lane >= DP_LANES, bytes negative or not finite) or DP_ENOMEM, with
+ * nothing changed. */
 int dp_flow_start(struct dp_net *n, struct dp_flow *f, const uint32_t *path,
                   unsigned n_path, unsigned lane, double bytes, uint64_t now,
                   dp_flow_done_fn done, void *ctx);
 
-/* Recompute rates where links are dirty; reschedule completions. */
+/* Recompute rates where links are dirty; reschedule completions. Never
+ * allocates except to grow the evq; if that fails, n->err is set. */
 void dp_net_settle(struct dp_net *n, uint64_t now);
 static inline int dp_net_dirty(const struct dp_net *n) { return n->n_dirty != 0; }
 

@@ -171,7 +171,8 @@ static int cmd_run(int argc, char **argv)
         fprintf(stderr, "dualpath: %s; results so far are marked incomplete\n", err.msg);
     dp_sim_result_free(&res);
     dp_workload_free(&w);
-    return wrc ? 1 : rc == DP_EINTR ? 130 : 0;
+    /* interrupted: 128 + the signal, as a shell reports a process it killed */
+    return wrc ? 1 : rc == DP_EINTR ? 128 + (dp_interrupted ? (int)dp_interrupted : SIGINT) : 0;
 }
 
 static int cmd_trace(int argc, char **argv)

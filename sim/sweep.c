@@ -636,8 +636,10 @@ static void report_ranks(const struct sweep *s)
 static int coordinate(struct sweep *s, struct dp_err *err)
 {
     int rc = dp_journal_open(&s->j, s->o.prefix, s->o.resume, s->o.restart, from_journal, s, err);
-    if (rc)
+    if (rc) {
+        fprintf(stderr, "dualpath sweep: %s\n", err->msg);
         return 1;
+    }
     s->progress = !s->o.quiet && isatty(2);
     s->t0 = now_s();
     rc = run_loop(s, err);

@@ -380,7 +380,8 @@ static int parse_sweep(struct ctx *x, yaml_node_t *n)
     if (!goal && check_goal(x, n, (uint32_t[6]){ 0 }))
         return DP_EINVAL;
     if (!x->sp->n_keys && x->sp->goal.kind != DP_GOAL_MAX_RATE)
-        return bad(x, n, "sweep", "nothing to vary: add vary: {KEY: [VALUES]} (any scenario key)%s", "");
+        return dp_err_set(x->err, DP_EINVAL, "%s:%u: key 'sweep': nothing to vary: add vary: {KEY: [VALUES]} (any scenario key)",
+                          x->sp->file, x->sp->line);
     if (!x->sp->n_configs)
         x->sp->n_configs = 1;   /* max_rate of the scenario as it is */
     return 0;
@@ -397,15 +398,18 @@ static void goal_defaults(struct dp_sweep_goal *g)
     g->tolerance = 0.05;
 }
 
-static yaml_node_t *find_sweep(yaml_document_t *doc)
+/* The sweep: value node; *line is the line of the key itself. */
+static yaml_node_t *find_sweep(yaml_document_t *doc, uint32_t *line)
 {
     yaml_node_t *root = yaml_document_get_root_node(doc);
     if (!root || root->type != YAML_MAPPING_NODE)
         return NULL;
     for (yaml_node_pair_t *pr = root->data.mapping.pairs.start; pr < root->data.mapping.pairs.top; pr++) {
-        const char *k = scalar(yaml_document_get_node(doc, pr->key));
-        if (k && !strcmp(k, "sweep"))
+        yaml_node_t *k = yaml_document_get_node(doc, pr->key);
+        if (scalar(k) && !strcmp(scalar(k), "sweep")) {
+            *line = (uint32_t)line_of(k);
             return yaml_document_get_node(doc, pr->value);
+        }
     }
     return NULL;
 }
@@ -427,14 +431,12 @@ int dp_sweep_spec_load(struct dp_sweep_spec *sp, const struct dp_scenario *sc, s
         rc = dp_err_set(err, DP_EINVAL, "%s:%lu: YAML syntax error: %s", sc->file,
                         (unsigned long)parser.problem_mark.line + 1, parser.problem ? parser.problem : "unknown");
     } else {
-        yaml_node_t *n = find_sweep(&doc);
+        yaml_node_t *n = find_sweep(&doc, &sp->line);
         struct ctx x = { sp, sc, &doc, err };
         if (!n)
             rc = dp_err_set(err, DP_EINVAL, "%s: no sweep: section; add one, e.g.\n  sweep:\n    vary:\n      cluster.decode_engines: [1, 2, 4]\n    goal: {kind: min_gpus}\n(see scenarios/planning/)", sc->file);
-        else {
-            sp->line = (uint32_t)line_of(n);
+        else
             rc = parse_sweep(&x, n);
-        }
         yaml_document_delete(&doc);
     }
     yaml_parser_delete(&parser);

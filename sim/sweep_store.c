@@ -97,9 +97,11 @@ static int journal_read(struct dp_journal *j, dp_journal_fn fn, void *ctx, struc
     size_t cap = 0;
     ssize_t len;
     int rc = 0;
-    unsigned long lineno = 0, torn = 0;
+    unsigned long torn = 0;
+    off_t whole = 0;   /* end of the last complete line */
     while (!rc && (len = getline(&line, &cap, fp)) > 0) {
-        lineno++;
+        if (line[len - 1] == '\n')
+            whole += len;
         if (line[0] == '#')
             continue;
         uint64_t h;
@@ -113,6 +115,12 @@ static int journal_read(struct dp_journal *j, dp_journal_fn fn, void *ctx, struc
     }
     free(line);
     fclose(fp);
+    /* drop a cut-off last line, or the next point would be appended to it */
+    struct stat st;
+    if (!rc && fstat(j->fd, &st) == 0 && st.st_size > whole && ftruncate(j->fd, whole))
+        rc = dp_err_set(err, DP_EIO, "%s: cannot drop its incomplete last line: %s", j->path, strerror(errno));
+    if (rc && !err->msg[0])
+        dp_err_set(err, rc, "%s: out of memory reading the journal", j->path);
     if (torn)
         fprintf(stderr, "dualpath sweep: %s: skipped %lu incomplete line(s) (a point cut off by a kill is computed again)\n",
                 j->path, torn);

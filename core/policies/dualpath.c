@@ -21,8 +21,9 @@
 
 static uint32_t pick_pe(const struct dp_cluster_view *v)
 {
-    uint32_t best = 0;
-    for (uint32_t i = 1; i < v->n_pe; i++) {
+    uint32_t best = (uint32_t)(v->seq % v->n_pe);
+    for (uint32_t k = 1; k < v->n_pe; k++) {
+        uint32_t i = (uint32_t)((v->seq + k) % v->n_pe);
         const struct dp_engine *a = &v->pes[i], *b = &v->pes[best];
         if (a->pending_tokens < b->pending_tokens ||
             (a->pending_tokens == b->pending_tokens && a->read_q_bytes < b->read_q_bytes))
@@ -42,7 +43,8 @@ static uint32_t pick_de(const struct dp_cluster_view *v)
     for (uint32_t i = 0; i < v->n_de; i++)
         least = fmin(least, decode_load(&v->des[i]));
     uint32_t best = UINT32_MAX;
-    for (uint32_t i = 0; i < v->n_de; i++) {
+    for (uint32_t k = 0; k < v->n_de; k++) {
+        uint32_t i = (uint32_t)((v->seq + k) % v->n_de);
         const struct dp_engine *e = &v->des[i];
         if (decode_load(e) > least + DE_SLACK)
             continue;

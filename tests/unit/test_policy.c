@@ -27,7 +27,7 @@ static void setup(void)
         des[i].role = DP_ROLE_DECODE;
         pes[i].hw.snic_bw = des[i].hw.snic_bw = 50e9;
     }
-    view = (struct dp_cluster_view){ &sc, pes, 2, des, 2, 1e5, 0 };
+    view = (struct dp_cluster_view){ &sc, pes, 2, des, 2, 1e5, 0, 0 };
     memset(&req, 0, sizeof req);
     req.block_tokens = 64;
     req.kv_tok = 1e5;              /* 6.4 MB a block */
