@@ -37,16 +37,13 @@
 #include "core/errors.h"
 
 /* One flow's membership in one link's list. pprev points at the previous
- * node's next field (or the link's head), so unlinking needs no search.
- * lane and link0 are copies from the flow, so that the component search and
- * the filling can pass over most refs without touching the flow itself. */
+ * node's next field (or the link's head), so unlinking needs no search. */
 struct dp_flow_ref {
     struct dp_flow *flow;
     struct dp_flow_ref *next;
     struct dp_flow_ref **pprev;
-    uint8_t lane;            /* flow->lane */
-    uint8_t first;           /* this is the flow's path[0] link */
-    uint32_t link0;          /* flow->path[0] */
+    uint8_t lane;            /* copy of flow->lane: filling skips other lanes
+                              * without touching the flow */
 };
 
 #define REF_SLAB 1024
@@ -279,6 +276,19 @@ static int check_path(const struct dp_net *n, const uint32_t *path,
     return 0;
 }
 
+/* base + ceil(ns), saturating at UINT64_MAX ("never"). Rounded by hand:
+ * baseline x86-64 has no roundsd, and ceil() would be a library call on
+ * every flow start and rate change. */
+static inline uint64_t add_ceil_ns(uint64_t base, double ns)
+{
+    if (!(ns < 4e18))
+        return UINT64_MAX;                   /* centuries: never, in practice */
+    int64_t k = (int64_t)ns;                 /* truncates: ns >= 0 */
+    k += (double)k < ns;
+    uint64_t t = base + (uint64_t)k;
+    return t < base ? UINT64_MAX : t;
+}
+
 /* The earliest a flow may finish: all of it at the narrowest link's bw. */
 static uint64_t earliest_done(const struct dp_net *n, const struct dp_flow *f)
 {
@@ -286,10 +296,7 @@ static uint64_t earliest_done(const struct dp_net *n, const struct dp_flow *f)
     for (unsigned i = 1; i < f->n_path; i++)
         if (n->links[f->path[i]].bw < bw)
             bw = n->links[f->path[i]].bw;
-    double ns = ceil(f->bytes_total / bw * 1e9);
-    if (ns >= (double)(UINT64_MAX - f->start_ns))
-        return UINT64_MAX;
-    return f->start_ns + (uint64_t)ns;
+    return add_ceil_ns(f->start_ns, f->bytes_total / bw * 1e9);
 }
 
 int dp_flow_start(struct dp_net *n, struct dp_flow *f, const uint32_t *path,
@@ -316,7 +323,7 @@ int dp_flow_start(struct dp_net *n, struct dp_flow *f, const uint32_t *path,
     f->start_ns = now;
     f->done = done;
     f->ctx = ctx;
-    f->mark = 0;             /* unused by this implementation */
+    f->mark = 0;             /* epochs start at 1: never "visited" */
     f->frozen = 0;
     dp_ev_init(&f->done_ev, flow_done_ev, n);
     f->min_done_ns = earliest_done(n, f);
@@ -335,8 +342,6 @@ int dp_flow_start(struct dp_net *n, struct dp_flow *f, const uint32_t *path,
             struct dp_flow_ref *r = ref_get(s);
             r->flow = f;
             r->lane = (uint8_t)lane;
-            r->first = i == 0;
-            r->link0 = path[0];
             r->next = l->head;
             r->pprev = &l->head;
             if (l->head)
@@ -398,10 +403,13 @@ static void next_epoch(struct dp_net *n)
 {
     if (++n->epoch != 0)
         return;
-    /* Wrapped: a stale link mark could equal a new epoch. (Flows need no
-     * mark: the search handles each at its path[0] link.) */
-    for (uint32_t i = 0; i < n->n_links; i++)
+    /* Wrapped: a stale mark could equal a new epoch. Clear every mark that
+     * can be reached (inactive flows get mark 0 again when started). */
+    for (uint32_t i = 0; i < n->n_links; i++) {
         n->links[i].mark = 0;
+        for (struct dp_flow_ref *r = n->links[i].head; r; r = r->next)
+            r->flow->mark = 0;
+    }
     n->epoch = 1;
 }
 
@@ -439,30 +447,27 @@ static inline void link_open(struct dp_net *n, uint32_t id, uint64_t now)
 }
 
 /* First sight of a flow: bring its remaining to now at its old rate. */
-static inline void flow_open(struct dp_flow *f, uint64_t now)
+static inline void flow_open(struct dp_net *n, struct dp_flow *f, uint64_t now)
 {
+    f->mark = n->epoch;
     f->frozen = 0;
     assert(now >= f->last_ns);
     if (f->rate > 0 && now != f->last_ns)
         f->remaining -= f->rate * (double)(now - f->last_ns) / 1e9;
     f->last_ns = now;
-}
-
-/* Overshoot past the rounded-up completion: its links counted it; take it
- * back so they carry exactly bytes_total. Its links are open (advanced to
- * now), though adding before or after the advance would be the same sum. */
-static void take_back_overshoot(struct dp_net *n, struct dp_flow *f)
-{
-    for (unsigned k = 0; k < f->n_path; k++)
-        n->links[f->path[k]].bytes += f->remaining;
-    f->remaining = 0;
+    if (f->remaining < 0) {
+        /* Overshoot past the rounded-up completion: its links counted it;
+         * take it back so they carry exactly bytes_total. (Adding before
+         * or after a link's own advance to now is the same sum.) */
+        for (unsigned k = 0; k < f->n_path; k++)
+            n->links[f->path[k]].bytes += f->remaining;
+        f->remaining = 0;
+    }
 }
 
 /* Collect the component around link root, breadth first (comp[] is the
  * queue), opening every link and flow in it and counting each lane's flows
- * per link. A flow is handled once, at its path[0] link's list: on any other
- * link its ref only makes sure path[0] is in the queue, without touching the
- * flow. Returns the link count; flows go to s->flows, per-lane totals to
+ * per link. Returns the link count; flows go to s->flows, per-lane totals to
  * per_lane[]. */
 static uint32_t gather(struct dp_net *n, uint32_t root, uint64_t now,
                        size_t *nf_out, size_t *per_lane)
@@ -476,51 +481,32 @@ static uint32_t gather(struct dp_net *n, uint32_t root, uint64_t now,
     s->comp[nl++] = root;
     for (uint32_t i = 0; i < nl; i++) {
         for (struct dp_flow_ref *r = n->links[s->comp[i]].head; r; r = r->next) {
-            if (!r->first) {
-                if (n->links[r->link0].mark != ep) {
-                    link_open(n, r->link0, now);
-                    s->comp[nl++] = r->link0;
-                }
-                continue;
-            }
             struct dp_flow *f = r->flow;
-            flow_open(f, now);
+            if (f->mark == ep)
+                continue;
+            flow_open(n, f, now);
             s->flows[nf++] = f;
-            per_lane[r->lane]++;
+            per_lane[f->lane]++;
             for (unsigned k = 0; k < f->n_path; k++) {
                 uint32_t id = f->path[k];
                 if (n->links[id].mark != ep) {
                     link_open(n, id, now);
                     s->comp[nl++] = id;
                 }
-                s->lf[id].cnt[r->lane]++;
+                s->lf[id].cnt[f->lane]++;
             }
-            if (f->remaining < 0)
-                take_back_overshoot(n, f);
         }
     }
     *nf_out = nf;
     return nl;
 }
 
-/* When the flow, at its new rate, completes. */
+/* When the flow, at its new rate, completes: never before its floor. */
 static uint64_t done_time(const struct dp_flow *f, uint64_t now)
 {
     uint64_t t = now;
-    if (f->remaining >= TINY_BYTES) {
-        /* Round up to whole ns by hand: baseline x86-64 has no roundsd, and
-         * ceil() would be a library call per flow. */
-        double x = f->remaining / f->rate * 1e9;
-        if (x < 4e18) {
-            int64_t k = (int64_t)x;          /* truncates: x >= 0 */
-            k += (double)k < x;
-            t = now + (uint64_t)k;
-            if (t < now)
-                t = UINT64_MAX;
-        } else {
-            t = UINT64_MAX;                  /* centuries: never, in practice */
-        }
-    }
+    if (f->remaining >= TINY_BYTES)
+        t = add_ceil_ns(now, f->remaining / f->rate * 1e9);
     return t > f->min_done_ns ? t : f->min_done_ns;
 }
 
@@ -594,7 +580,6 @@ static void fill_lane(struct dp_net *n, uint32_t nl, unsigned lane,
         heap_down(h, hn, i);
 
     while (nf_lane && hn) {
-        assert(hn > 0);
         struct heap_ent top = h[0];
         struct link_fill *l = &lf[top.id];
         if (!l->cnt[lane]) {     /* all its flows were frozen elsewhere */
@@ -603,7 +588,7 @@ static void fill_lane(struct dp_net *n, uint32_t nl, unsigned lane,
             continue;
         }
         double sh = fair_share(l, lane);
-        if (sh > top.key) {      /* grew since pushed: not necessarily min */
+        if (sh > top.key) {      /* grew since keyed: maybe not the min */
             h[0].key = sh;
             heap_down(h, hn, 0);
             continue;
@@ -613,6 +598,7 @@ static void fill_lane(struct dp_net *n, uint32_t nl, unsigned lane,
         nf_lane -= freeze_link(n, top.id, lane, sh, now);
         assert(l->cnt[lane] == 0);
     }
+    assert(nf_lane == 0);        /* an unfrozen flow keeps its links queued */
 }
 
 #ifndef NDEBUG

@@ -86,6 +86,9 @@ static int loop(struct dp_sim *s, struct dp_core *core, const struct dp_sim_opts
         struct dp_ev *ev = dp_evq_peek(&s->q);
         if (dp_net_dirty(&s->net) && (!ev || ev->t > s->now)) {
             dp_net_settle(&s->net, s->now);
+            if (s->net.err)
+                return dp_err_set(err, s->net.err, "out of memory for the event queue at t=%.3f s",
+                                  (double)s->now / 1e9);
             if (inv && dp_inv_links(inv, &s->net, s->now))
                 return dp_inv_error(inv, err);
             continue;
