@@ -1,6 +1,7 @@
 /* The `dualpath hw ...` front end of the hardware shim.
  *
- * dp_hw_main() takes the arguments after "hw" (argv[0] is the subcommand):
+ * dp_hw_main() takes argv with argv[0] = "hw" (or a program name) and
+ * argv[1] the subcommand, as `dualpath` passes them:
  *   bench      batched KV block copies against bulk copies (name=value lines)
  *   calibrate  measure this machine and write a hardware YAML (models/hw/)
  *   store      write a KV block store, read it back through the SNIC bucket

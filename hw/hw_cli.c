@@ -6,5 +6,5 @@
 
 int main(int argc, char **argv)
 {
-    return dp_hw_main(argc - 1, argv + 1);
+    return dp_hw_main(argc, argv);
 }

@@ -44,6 +44,9 @@ static int dp_hw_run_dispatch(int argc, char **argv)
 
 int dp_hw_main(int argc, char **argv)
 {
+    /* argv[0] is "hw" or the program's name; the subcommand follows */
+    argc--;
+    argv++;
     static const struct {
         const char *name;
         int (*fn)(int, char **);

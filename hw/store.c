@@ -145,6 +145,28 @@ int dp_store_write_session(struct dp_store *s, uint64_t session, uint32_t n_bloc
     return 0;
 }
 
+int dp_store_write(struct dp_store *s, uint64_t session, uint32_t block_lo, uint32_t block_hi,
+                   const void *src, struct dp_err *err)
+{
+    char path[PATH_MAX];
+    size_t bb = (size_t)s->n_layers * s->slot_bytes;
+    if (block_hi < block_lo)
+        return dp_err_set(err, DP_EINVAL, "store: bad block range [%u,%u)", block_lo, block_hi);
+    if (s->direct && ((uintptr_t)src % DP_STORE_ALIGN))
+        return dp_err_set(err, DP_EINVAL, "store: O_DIRECT write buffer not 4 KiB aligned");
+    dp_store_path(s, session, path, sizeof path);
+    int fd = open(path, O_CREAT | O_WRONLY | (s->direct ? O_DIRECT : 0), 0644);
+    if (fd < 0)
+        return dp_err_set(err, DP_EIO, "store: cannot write %s: %s", path, strerror(errno));
+    int rc = dp_store_full_io(fd, (void *)src, bb * (block_hi - block_lo),
+                              (off_t)block_lo * (off_t)bb, 1);
+    close(fd);
+    if (rc)
+        return dp_err_set(err, DP_EIO, "store: writing %s blocks [%u,%u): %s", path, block_lo,
+                          block_hi, strerror(-rc));
+    return 0;
+}
+
 int dp_store_read(struct dp_store *s, uint64_t session, uint32_t block_lo, uint32_t block_hi,
                   uint32_t layer_lo, uint32_t layer_hi, void *dst, struct dp_err *err)
 {
@@ -243,9 +265,14 @@ static void dp_store_serve(struct dp_store_pool *p, struct dp_store_req *r)
     struct dp_err err = {{0}};
     uint64_t bytes = dp_store_read_bytes(p->store, r->block_hi - r->block_lo,
                                          r->layer_hi - r->layer_lo);
+    if (r->write)
+        bytes = dp_store_read_bytes(p->store, r->block_hi - r->block_lo, p->store->n_layers);
     uint64_t due = r->bucket ? dp_tbucket_reserve(r->bucket, dp_store_now_ns(), bytes) : 0;
-    r->status = dp_store_read(p->store, r->session, r->block_lo, r->block_hi, r->layer_lo,
-                              r->layer_hi, r->dst, &err);
+    if (r->write)
+        r->status = dp_store_write(p->store, r->session, r->block_lo, r->block_hi, r->dst, &err);
+    else
+        r->status = dp_store_read(p->store, r->session, r->block_lo, r->block_hi, r->layer_lo,
+                                  r->layer_hi, r->dst, &err);
     if (r->status)
         snprintf(r->msg, sizeof r->msg, "%.*s", (int)sizeof r->msg - 1, err.msg);
     if (due > dp_store_now_ns())

@@ -44,6 +44,12 @@ int dp_store_is_direct(const struct dp_store *s);
 int dp_store_write_session(struct dp_store *s, uint64_t session, uint32_t n_blocks,
                            struct dp_err *err);
 
+/* Write whole blocks [block_lo, block_hi) (all layers, laid out as a read
+ * of all layers leaves them: slot_bytes per layer) from src (4 KiB
+ * aligned) into the session's file, creating it if needed. */
+int dp_store_write(struct dp_store *s, uint64_t session, uint32_t block_lo, uint32_t block_hi,
+                   const void *src, struct dp_err *err);
+
 /* Bytes a read of a block range x layer range lands in dst. */
 uint64_t dp_store_read_bytes(const struct dp_store *s, uint32_t n_blocks, uint32_t n_layers);
 
@@ -79,7 +85,8 @@ struct dp_store_req {
     uint64_t session;
     uint32_t block_lo, block_hi, layer_lo, layer_hi;
     void *dst;                 /* 4 KiB aligned, dp_store_read_bytes() long */
-    struct dp_tbucket *bucket; /* the engine's SNIC, or NULL */
+    int write;                 /* 1: write whole blocks from dst instead (layers ignored) */
+    struct dp_tbucket *bucket; /* the engine's SNIC (rx for reads, tx for writes), or NULL */
     void *user;
     /* set by the pool */
     int status;                /* 0 ok, <0 DP_E* */
