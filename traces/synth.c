@@ -259,7 +259,11 @@ static int start_times(const struct dp_synth_params *p, gsl_rng *rng, double **o
 int dp_synth_generate(const struct dp_synth_params *p, gsl_rng *rng, struct dp_workload *w,
                       struct dp_err *err)
 {
-    dp_workload_init(w, DP_TRACE_BLOCK_TOKENS);
+    /* w comes initialized (dp_workload_init) with the scenario's block size,
+     * which the caller chose; keep it, drop any earlier sessions. */
+    uint32_t block_tokens = w->block_tokens ? w->block_tokens : DP_TRACE_BLOCK_TOKENS;
+    dp_workload_free(w);
+    w->block_tokens = block_tokens;
     dp_tr_set_source(w, "synthetic");
     int rc = validate(p, err);
     if (rc)

@@ -21,7 +21,10 @@
 
 enum dp_trace_format { DP_TRACE_AUTO = 0, DP_TRACE_MOONCAKE, DP_TRACE_SESSIONS };
 
-/* Load any supported trace; DP_TRACE_AUTO looks at the first record. */
+/* Load any supported trace; DP_TRACE_AUTO looks at the first record.
+ * The loaders initialize w themselves (block_tokens 512, the Mooncake block;
+ * callers may change it afterwards) and sort sessions by start time (stable).
+ * On failure w is left empty and safe to free. */
 int dp_trace_load(const char *path, enum dp_trace_format fmt,
                   struct dp_workload *w, struct dp_err *err);
 int dp_mooncake_load(const char *path, struct dp_workload *w, struct dp_err *err);
@@ -53,6 +56,8 @@ struct dp_synth_params {
                                   * (1 ~ geometric); added by traces/ */
 };
 void dp_synth_defaults(struct dp_synth_params *p);
+/* w must be initialized (dp_workload_init): its block_tokens is kept (0 gives
+ * 512), any sessions it held are freed. On failure w is left empty. */
 int dp_synth_generate(const struct dp_synth_params *p, gsl_rng *rng,
                       struct dp_workload *w, struct dp_err *err);
 
