@@ -7,7 +7,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_DIR="${BUILD_DIR:-$ROOT/build}"
 
 PKGS=(build-essential cmake pkg-config libyaml-dev libgsl-dev libhdf5-dev check
-      libjansson-dev time python3 python3-h5py python3-matplotlib python3-numpy)
+      libjansson-dev time python3 python3-h5py python3-matplotlib python3-numpy clang libclang-rt-14-dev valgrind
+      libopenmpi-dev openmpi-bin)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

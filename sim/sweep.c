@@ -34,7 +34,7 @@ struct opts {
 /* One distinct simulation. */
 struct point {
     uint64_t hash;
-    int done, from_journal;
+    int done, from_journal, used;
     struct dp_sweep_res res;
     char *text;                 /* owned: the overrides, for the journal's label */
 };
@@ -62,6 +62,8 @@ struct sweep {
     size_t n_pts, cap_pts;
     struct row *rows;
     size_t n_rows, cap_rows;
+    size_t *waiting;            /* rows whose point is still running */
+    size_t n_waiting, cap_waiting;
     uint64_t *hkeys;            /* hash -> point: open addressing */
     uint32_t *hvals;
     size_t hcap;
@@ -197,6 +199,16 @@ static int resolve_configs(struct sweep *s, struct dp_err *err)
 
 /* ---- the run loop ------------------------------------------------------ */
 
+/* Configurations whose search is over (max_rate has no fixed point count). */
+static uint64_t searched(const struct sweep *s)
+{
+    uint64_t k = 0;
+    double r;
+    for (uint64_t c = 0; c < s->sp.n_configs; c++)
+        k += !s->plan.running[c] && !dp_rate_search_next(&s->plan.rs[c], &r);
+    return k;
+}
+
 static void draw(struct sweep *s, int final)
 {
     double t = now_s();
@@ -206,20 +218,16 @@ static void draw(struct sweep *s, int final)
     size_t done = 0;
     for (size_t r = 0; r < s->n_rows; r++)
         done += s->rows[r].done;
-    uint64_t n = s->sp.n_configs, cdone = s->plan.next;
-    /* max_rate has no fixed point count: show configurations searched */
-    double frac = s->sp.goal.kind == DP_GOAL_MAX_RATE ? (double)cdone / n : (double)done / n;
-    if (final || frac > 1)
-        frac = final ? 1 : frac > 1 ? 1 : frac;
+    uint64_t n = s->sp.n_configs, k = s->sp.goal.kind == DP_GOAL_MAX_RATE ? searched(s) : done;
+    double frac = final ? 1 : k > n ? 1 : (double)k / n;
     char bar[31];
-    int k = (int)(frac * 30);
     for (int i = 0; i < 30; i++)
-        bar[i] = i < k ? '#' : '-';
+        bar[i] = i < (int)(frac * 30) ? '#' : '-';
     bar[30] = 0;
     int el = (int)(t - s->t0);
-    fprintf(stderr, "\rsweep [%s] %zu points (%zu simulated, %zu from the journal)  %llu running  %d:%02d%s",
-            bar, done, s->simulated, s->journaled, (unsigned long long)s->plan.in_flight, el / 60, el % 60,
-            final ? "\n" : "  ");
+    fprintf(stderr, "\rsweep [%s] %llu/%llu configurations, %zu points (%zu from the journal), %llu running, %d:%02d%s",
+            bar, (unsigned long long)(k > n ? n : k), (unsigned long long)n, done, s->journaled,
+            (unsigned long long)s->plan.in_flight, el / 60, el % 60, final ? "\n" : "  ");
 }
 
 static int add_row(struct sweep *s, const struct dp_probe *pr, uint32_t point)
@@ -249,15 +257,23 @@ static int take_probe(struct sweep *s, const struct dp_probe *pr, struct dp_err 
     char text[DP_SWEEP_TEXT], rt[64];
     rate_text(s, pr->rate, rt, sizeof rt);
     sc = s->base;
+    struct dp_err e = { "" };
     int rc = dp_sweep_point_text(&s->sp, &s->base, pr->cfg,
-                                 s->sp.goal.kind == DP_GOAL_MAX_RATE ? rt : NULL, text, sizeof text, err);
-    if (!rc && (rc = dp_sweep_apply(&sc, text, err)))
-        return dp_err_set(err, rc, "%s:%u: sweep: point %s: %.400s", s->sp.file, s->sp.line, rt, err->msg);
+                                 s->sp.goal.kind == DP_GOAL_MAX_RATE ? rt : NULL, text, sizeof text, &e);
+    if (!rc)
+        rc = dp_sweep_apply(&sc, text, &e);
+    if (rc) {   /* configurations were checked up front: only a probed rate gets here */
+        char label[1024];
+        dp_sweep_config_label(&s->sp, pr->cfg, label, sizeof label);
+        return dp_err_set(err, rc, "%s:%u: sweep: %.200s with %s=%s: %.300s", s->sp.file, s->sp.line,
+                          label, s->sp.goal.rate_key, rt, e.msg);
+    }
     uint32_t p;
     int is_new;
-    if (rc || point_for(s, dp_sweep_hash(&sc), text, &p, &is_new) || add_row(s, pr, p))
-        return rc ? rc : dp_err_set(err, DP_ENOMEM, "out of memory");
+    if (point_for(s, dp_sweep_hash(&sc), text, &p, &is_new) || add_row(s, pr, p))
+        return dp_err_set(err, DP_ENOMEM, "out of memory");
     struct point *pt = &s->pts[p];
+    pt->used = 1;
     if (pt->done) {
         if (pt->from_journal)
             s->journaled++;
@@ -266,6 +282,15 @@ static int take_probe(struct sweep *s, const struct dp_probe *pr, struct dp_err 
         finish_row(s, &s->rows[s->n_rows - 1]);
         return 0;
     }
+    if (s->n_waiting == s->cap_waiting) {
+        size_t cap = s->cap_waiting ? s->cap_waiting * 2 : 64;
+        size_t *w = realloc(s->waiting, cap * sizeof *w);
+        if (!w)
+            return dp_err_set(err, DP_ENOMEM, "out of memory");
+        s->waiting = w;
+        s->cap_waiting = cap;
+    }
+    s->waiting[s->n_waiting++] = s->n_rows - 1;
     if (!is_new)   /* in flight for another configuration: wait for it */
         return 0;
     return dp_dist_submit(&s->dist, p, text, err);
@@ -286,9 +311,15 @@ static int take_result(struct sweep *s, uint32_t p, const struct dp_sweep_res *r
     if (res->status)
         fprintf(stderr, "%sdualpath sweep: a point failed and counts as missing the SLO: %s: %s\n",
                 s->progress ? "\n" : "", label, res->err);
-    for (size_t r = 0; r < s->n_rows; r++)
-        if (s->rows[r].point == p && !s->rows[r].done)
-            finish_row(s, &s->rows[r]);
+    size_t k = 0;
+    for (size_t i = 0; i < s->n_waiting; i++) {
+        struct row *r = &s->rows[s->waiting[i]];
+        if (r->point == p)
+            finish_row(s, r);
+        else
+            s->waiting[k++] = s->waiting[i];
+    }
+    s->n_waiting = k;
     return rc;
 }
 
@@ -300,6 +331,7 @@ static int run_loop(struct sweep *s, struct dp_err *err)
         while (!dp_interrupted && dp_dist_idle(&s->dist) > 0 && (next = dp_plan_next(&s->plan, &pr)) == 1)
             if (take_probe(s, &pr, err))
                 return -1;
+        draw(s, 0);
         if (dp_interrupted)
             return DP_EINTR;
         if (next == -1)
@@ -311,7 +343,6 @@ static int run_loop(struct sweep *s, struct dp_err *err)
             return rc;
         if (rc == 1 && take_result(s, p, &res, err))
             return -1;
-        draw(s, 0);
     }
 }
 
@@ -325,29 +356,31 @@ static int by_probe(const void *a, const void *b)
     return x->pr.seq < y->pr.seq ? -1 : x->pr.seq > y->pr.seq;
 }
 
-/* Per configuration: its figures and, for max_rate, its capacity. */
+/* Per configuration: its figures and, for max_rate, its capacity (the
+ * representative point is the probe at the capacity). */
 static void config_rows(struct sweep *s, struct dp_sweep_cfgrow *cr)
 {
-    for (uint64_t c = 0; c < s->sp.n_configs; c++)
+    int mr = s->sp.goal.kind == DP_GOAL_MAX_RATE;
+    for (uint64_t c = 0; c < s->sp.n_configs; c++) {
         cr[c] = (struct dp_sweep_cfgrow){ c, s->cfgs[c].gpus, s->cfgs[c].pe, s->cfgs[c].de, 0, 0, 0, 0, 0, NULL };
+        if (mr) {
+            cr[c].capacity = dp_rate_search_answer(&s->plan.rs[c], &cr[c].capped);
+            cr[c].meets = cr[c].capacity > 0;
+        }
+    }
     for (size_t i = 0; i < s->n_rows; i++) {
         const struct row *r = &s->rows[i];
         struct dp_sweep_cfgrow *c = &cr[r->pr.cfg];
         const struct dp_sweep_res *res = &s->pts[r->point].res;
         c->evaluated = 1;
         c->probes++;
-        if (s->sp.goal.kind != DP_GOAL_MAX_RATE) {
+        if (!mr) {
             c->res = res;
             c->meets = meets(s, res);
-        } else if (meets(s, res) && r->pr.rate >= c->capacity) {
+        } else if (c->meets && r->pr.rate == c->capacity) {
             c->res = res;
         }
     }
-    if (s->sp.goal.kind == DP_GOAL_MAX_RATE)
-        for (uint64_t c = 0; c < s->sp.n_configs; c++) {
-            cr[c].capacity = dp_rate_search_answer(&s->plan.rs[c], &cr[c].capped);
-            cr[c].meets = cr[c].capacity > 0;
-        }
 }
 
 static void label_of(const struct sweep *s, uint64_t c, char *buf, size_t len)
@@ -615,6 +648,7 @@ static void sweep_free(struct sweep *s)
         free(s->pts[p].text);
     free(s->pts);
     free(s->rows);
+    free(s->waiting);
     free(s->hkeys);
     free(s->hvals);
     free(s->cfgs);
@@ -660,6 +694,11 @@ static int coordinate(struct sweep *s, struct dp_err *err)
     }
     printf("points     %zu simulated, %zu from the journal, %zu shared by configurations\n",
            s->simulated, s->journaled, s->shared);
+    size_t unused = 0;
+    for (size_t p = 0; p < s->n_pts; p++)
+        unused += s->pts[p].from_journal && !s->pts[p].used;
+    if (unused)
+        printf("           (%zu journal points not used: other values, or another build of dualpath)\n", unused);
     report_ranks(s);
     printf("results    %s.h5, %s.csv (journal %s.journal)\n", s->o.prefix, s->o.prefix, s->o.prefix);
     return 0;

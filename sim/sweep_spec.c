@@ -562,19 +562,42 @@ int dp_sweep_apply(struct dp_scenario *sc, const char *text, struct dp_err *err)
     return rc ? rc : dp_scenario_validate(sc, err);
 }
 
+static uint64_t fnv(uint64_t h, const unsigned char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        h ^= s[i];
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+/* The running program's bytes: a journal written by another build of the
+ * simulator (whose results may differ) is never taken for this one's. */
+static uint64_t program_fingerprint(void)
+{
+    static uint64_t fp;
+    if (fp)
+        return fp;
+    fp = fnv(1469598103934665603ull, (const unsigned char *)DP_VERSION, strlen(DP_VERSION));
+    FILE *f = fopen("/proc/self/exe", "rb");
+    if (f) {
+        unsigned char buf[1 << 16];
+        size_t n;
+        while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+            fp = fnv(fp, buf, n);
+        fclose(f);
+    }
+    return fp ? fp : 1;
+}
+
 uint64_t dp_sweep_hash(const struct dp_scenario *sc)
 {
     static char text[1 << 16];
-    uint64_t h = 1469598103934665603ull;   /* FNV-1a */
-    const char *parts[2] = { "dualpath " DP_VERSION "\n", text };
     if (dp_scenario_dump(sc, text, sizeof text))
         text[sizeof text - 1] = 0;
-    for (int i = 0; i < 2; i++)
-        for (const unsigned char *s = (const unsigned char *)parts[i]; *s; s++) {
-            h ^= *s;
-            h *= 1099511628211ull;
-        }
-    return h;
+    uint64_t fp = program_fingerprint();
+    return fnv(fnv(1469598103934665603ull, (const unsigned char *)&fp, sizeof fp),
+               (const unsigned char *)text, strlen(text));
 }
 
 uint32_t dp_sweep_gpus(const struct dp_scenario *sc)

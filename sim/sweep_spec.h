@@ -84,8 +84,9 @@ int dp_sweep_point_text(const struct dp_sweep_spec *sp, const struct dp_scenario
                         struct dp_err *err);
 /* Apply "key=value\n" lines to sc (a copy of the base scenario), then validate. */
 int dp_sweep_apply(struct dp_scenario *sc, const char *text, struct dp_err *err);
-/* Identity of a resolved point: a 64-bit hash of every resolved key and the
- * program version (the journal's key). */
+/* Identity of a resolved point (the journal's key): a 64-bit hash of every
+ * resolved key and of the running program, so a rebuilt simulator never
+ * reuses results journaled by another build. */
 uint64_t dp_sweep_hash(const struct dp_scenario *sc);
 /* GPUs a resolved scenario uses. */
 uint32_t dp_sweep_gpus(const struct dp_scenario *sc);

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# dualpath sweep under mpirun: 2 ranks on this machine give the same table
+# as a local run, byte for byte, with points computed on both ranks; a
+# killed rank leaves a journal that --resume completes to the same table.
+# Skipped (with a message) when the build has no MPI or mpirun is missing.
+set -u
+DP="$1"; ROOT="$2"
+if ! "$DP" sweep --help | grep -q "MPI in this build: yes"; then
+  echo "SKIP: this dualpath was built without MPI (DP_WITH_MPI; apt-get install libopenmpi-dev openmpi-bin)"; exit 0
+fi
+command -v mpirun >/dev/null || { echo "SKIP: no mpirun (apt-get install openmpi-bin)"; exit 0; }
+T="$(mktemp -d)"; trap 'rm -rf "$T"' EXIT
+fail=0; pass=0
+ok() { pass=$((pass+1)); }
+bad() { echo "FAIL $1"; fail=$((fail+1)); }
+# root in containers; shared memory without ptrace (CMA) that containers often forbid
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+export OMPI_MCA_btl_vader_single_copy_mechanism=none OMPI_MCA_rmaps_base_oversubscribe=1
+MPIRUN=(mpirun -np 2)
+
+cat >"$T/s.yaml" <<'YAML'
+name: e2e-mpi
+seed: 11
+model: ds27b
+hardware: hopper
+cluster: {prefill_engines: 1, decode_engines: 1, prefill_gpus: 8, decode_gpus: 8}
+workload:
+  synthetic: {rate: 1, duration_s: 10, turns_mean: 4, prompt_tokens_mean: 16000,
+              append_tokens_mean: 300, output_tokens_mean: 40, think_s_mean: 0.3}
+slo: {ttft_ms: 500, tpot_ms: 50}
+sweep:
+  vary:
+    cluster.prefill_engines: [1, 2]
+    policy.name: [basic, dualpath]
+  goal: {kind: max_rate, rate_lo: 0.5, rate_hi: 64, tolerance: 0.02}
+YAML
+points() { local n; n="$(grep -c '^P' "$1" 2>/dev/null)"; echo "${n:-0}"; }
+
+"$DP" sweep "$T/s.yaml" -j 1 -o "$T/local" --no-plot -q >"$T/local.out" 2>&1 && ok || { bad local; cat "$T/local.out"; }
+for j in 1 2; do
+  "${MPIRUN[@]}" "$DP" sweep "$T/s.yaml" -j $j -o "$T/mpi$j" --no-plot -q >"$T/mpi$j.out" 2>&1 && ok || { bad "mpirun -j $j"; cat "$T/mpi$j.out"; }
+  cmp -s "$T/local.csv" "$T/mpi$j.csv" && ok || bad "2 ranks -j $j: CSV differs from the local run"
+  cmp -s "$T/local.h5" "$T/mpi$j.h5" && ok || bad "2 ranks -j $j: HDF5 differs from the local run"
+  grep -qE "^points by rank: 0:[0-9]+ 1:[1-9][0-9]*$" "$T/mpi$j.out" && ok || { bad "rank 1 computed nothing (-j $j)"; grep "^points" "$T/mpi$j.out"; }
+done
+
+# kill rank 1 in the middle: mpirun ends the job, the journal on rank 0 stays
+"${MPIRUN[@]}" "$DP" sweep "$T/s.yaml" -j 1 -o "$T/k" --no-plot -q >"$T/k.out" 2>&1 &
+mpipid=$! i=0
+while [ "$(points "$T/k.journal")" -lt 3 ] && [ $i -lt 1500 ]; do sleep 0.02; i=$((i+1)); done
+rank1=""
+for p in $(pgrep -P "$mpipid"); do
+  tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=1" && rank1=$p
+done
+[ -n "$rank1" ] && ok || bad "rank 1 not found under mpirun"
+[ -n "$rank1" ] && kill -KILL "$rank1"
+wait "$mpipid" && bad "mpirun succeeded with a killed rank" || ok
+kept="$(points "$T/k.journal")"
+total="$(points "$T/local.journal")"
+[ "$kept" -ge 3 ] && [ "$kept" -lt "$total" ] && ok || bad "$kept of $total points kept"
+sleep 0.3
+pgrep -f "sweep $T/s.yaml" >/dev/null && bad "processes left running after the kill" || ok
+"${MPIRUN[@]}" "$DP" sweep "$T/s.yaml" -j 1 -o "$T/k" --no-plot -q --resume >"$T/k.out2" 2>&1 && ok || { bad "resume under mpirun"; cat "$T/k.out2"; }
+cmp -s "$T/local.csv" "$T/k.csv" && ok || bad "resumed table differs from the local run"
+[ "$(points "$T/k.journal")" -eq "$total" ] && ok || bad "journal has $(points "$T/k.journal") points, want $total"
+grep -q "^points     $((total - kept)) simulated, $kept from the journal" "$T/k.out2" && ok || { bad "resume recomputed"; grep '^points' "$T/k.out2"; }
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]
