@@ -160,6 +160,7 @@ static int write_summary(hid_t f, const struct dp_run_info *in)
     int rc = 0;
 #define A(name, v) rc |= attr_num(g, name, v)
     A("requests", (double)s->requests); A("failed", (double)s->failed);
+    A("sessions", (double)s->sessions); A("session_time_mean_s", s->jct_mean_s);
     A("makespan_s", s->makespan_s); A("throughput_tok_s", s->throughput_tok_s);
     A("prefill_tok_s", s->prefill_tok_s); A("output_tok_s", s->output_tok_s);
     A("input_tokens", s->input_tokens); A("output_tokens", s->output_tokens);

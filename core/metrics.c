@@ -98,6 +98,42 @@ static void utilisation(const struct dp_metrics *m, const struct dp_engine_caps 
     s->de_cnic_util = n_de ? dc / n_de : 0;
 }
 
+struct sess_span {
+    uint64_t session;
+    double first, last;
+};
+
+static int by_session(const void *a, const void *b)
+{
+    const struct sess_span *x = a, *y = b;
+    return x->session < y->session ? -1 : x->session > y->session;
+}
+
+/* Sessions seen and their mean completion time: first issue to last token. */
+static void session_spans(const struct dp_metrics *m, struct dp_summary *s)
+{
+    struct sess_span *v = malloc((m->n_recs + 1) * sizeof *v);
+    if (!v)
+        return;
+    for (size_t i = 0; i < m->n_recs; i++)
+        v[i] = (struct sess_span){ m->recs[i].session, m->recs[i].t_issue, m->recs[i].t_done };
+    qsort(v, m->n_recs, sizeof *v, by_session);
+    double sum = 0;
+    for (size_t i = 0; i < m->n_recs;) {
+        size_t j = i;
+        double first = v[i].first, last = v[i].last;
+        for (; j < m->n_recs && v[j].session == v[i].session; j++) {
+            first = fmin(first, v[j].first);
+            last = fmax(last, v[j].last);
+        }
+        s->sessions++;
+        sum += last - first;
+        i = j;
+    }
+    s->jct_mean_s = s->sessions ? sum / (double)s->sessions : 0;
+    free(v);
+}
+
 int dp_summarize(const struct dp_metrics *m, const struct dp_engine_caps *caps, uint32_t n_pe,
                  double ttft_slo_s, double tpot_slo_s, struct dp_summary *s)
 {
@@ -140,6 +176,7 @@ int dp_summarize(const struct dp_metrics *m, const struct dp_engine_caps *caps, 
     percentiles(ttft, nt, s->ttft_p, &s->ttft_mean);
     percentiles(tpot, np, s->tpot_p, &s->tpot_mean);
     utilisation(m, caps, n_pe, m->end_s > 0 ? m->end_s : span, s);
+    session_spans(m, s);
     s->a2a_stretch_mean = m->a2a_ideal_s > 0 ? m->a2a_actual_s / m->a2a_ideal_s : 0;
     s->a2a_stretch_max = m->a2a_max_stretch;
     free(ttft);

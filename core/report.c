@@ -36,6 +36,8 @@ void dp_report_print(FILE *out, const struct dp_run_info *in)
             (unsigned long long)s->failed);
     fprintf(out, "\n");
     fprintf(out, "  job completion time      %12.2f s\n", s->makespan_s);
+    fprintf(out, "  session time (mean)      %12.2f s  (%llu sessions, first issue to last token)\n",
+            s->jct_mean_s, (unsigned long long)s->sessions);
     fprintf(out, "  throughput (in+out)      %12.0f tokens/s\n", s->throughput_tok_s);
     fprintf(out, "  prefill computed         %12.0f tokens/s\n", s->prefill_tok_s);
     fprintf(out, "  decode output            %12.0f tokens/s\n", s->output_tok_s);
