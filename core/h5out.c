@@ -12,68 +12,13 @@
  * Object modification times are not recorded, so the same run writes the
  * same bytes. */
 #include "core/report.h"
+#include "core/h5util.h"
 
 #include <hdf5.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static hid_t plist_no_times(hid_t cls)
-{
-    hid_t p = H5Pcreate(cls);
-    H5Pset_obj_track_times(p, 0);
-    return p;
-}
-
-static int attr_str(hid_t obj, const char *name, const char *v)
-{
-    hid_t t = H5Tcopy(H5T_C_S1);
-    H5Tset_size(t, strlen(v) + 1);
-    hid_t sp = H5Screate(H5S_SCALAR);
-    hid_t a = H5Acreate2(obj, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
-    int rc = a < 0 || H5Awrite(a, t, v) < 0;
-    if (a >= 0)
-        H5Aclose(a);
-    H5Sclose(sp);
-    H5Tclose(t);
-    return rc;
-}
-
-static int attr_num(hid_t obj, const char *name, double v)
-{
-    hid_t sp = H5Screate(H5S_SCALAR);
-    hid_t a = H5Acreate2(obj, name, H5T_NATIVE_DOUBLE, sp, H5P_DEFAULT, H5P_DEFAULT);
-    int rc = a < 0 || H5Awrite(a, H5T_NATIVE_DOUBLE, &v) < 0;
-    if (a >= 0)
-        H5Aclose(a);
-    H5Sclose(sp);
-    return rc;
-}
-
-static int dset(hid_t loc, const char *name, hid_t type, int rank, const hsize_t *dims,
-                const void *data)
-{
-    hid_t sp = H5Screate_simple(rank, dims, NULL);
-    hid_t dcpl = plist_no_times(H5P_DATASET_CREATE);
-    hid_t d = H5Dcreate2(loc, name, type, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-    int rc = d < 0;
-    if (!rc && dims[0] > 0)
-        rc = H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0;
-    if (d >= 0)
-        H5Dclose(d);
-    H5Pclose(dcpl);
-    H5Sclose(sp);
-    return rc;
-}
-
-static hid_t group(hid_t loc, const char *name)
-{
-    hid_t gcpl = plist_no_times(H5P_GROUP_CREATE);
-    hid_t g = H5Gcreate2(loc, name, H5P_DEFAULT, gcpl, H5P_DEFAULT);
-    H5Pclose(gcpl);
-    return g;
-}
 
 static hid_t rec_type(void)
 {
@@ -95,28 +40,28 @@ static int write_root(hid_t f, const struct dp_run_info *in)
 {
     static char text[1 << 16];
     int rc = 0;
-    rc |= attr_str(f, "dualpath_version", DP_VERSION);
-    rc |= attr_str(f, "platform", in->platform);
-    rc |= attr_str(f, "scenario_name", in->sc->name);
-    rc |= attr_str(f, "policy", in->sc->policy.name);
-    rc |= attr_str(f, "workload", in->workload_source);
-    rc |= attr_num(f, "seed", (double)in->sc->seed);
-    rc |= attr_num(f, "complete", in->m->complete);
+    rc |= dp_h5_attr_str(f, "dualpath_version", DP_VERSION);
+    rc |= dp_h5_attr_str(f, "platform", in->platform);
+    rc |= dp_h5_attr_str(f, "scenario_name", in->sc->name);
+    rc |= dp_h5_attr_str(f, "policy", in->sc->policy.name);
+    rc |= dp_h5_attr_str(f, "workload", in->workload_source);
+    rc |= dp_h5_attr_num(f, "seed", (double)in->sc->seed);
+    rc |= dp_h5_attr_num(f, "complete", in->m->complete);
     if (dp_scenario_dump(in->sc, text, sizeof text) == 0)
-        rc |= attr_str(f, "scenario", text);
+        rc |= dp_h5_attr_str(f, "scenario", text);
     return rc;
 }
 
 static int write_series(hid_t f, const struct dp_run_info *in)
 {
     const struct dp_metrics *m = in->m;
-    hid_t g = group(f, "timeseries");
+    hid_t g = dp_h5_group(f, "timeseries");
     if (g < 0)
         return 1;
     hsize_t d1[1] = { m->n_samples }, d2[2] = { m->n_samples, m->n_engines };
-    int rc = dset(g, "time", H5T_NATIVE_DOUBLE, 1, d1, m->t);
+    int rc = dp_h5_dataset(g, "time", H5T_NATIVE_DOUBLE, 1, d1, m->t);
     for (int k = 0; k < DP_S_N && !rc; k++)
-        rc = dset(g, dp_series_names[k], H5T_NATIVE_DOUBLE, 2, d2, m->series[k]);
+        rc = dp_h5_dataset(g, dp_series_names[k], H5T_NATIVE_DOUBLE, 2, d2, m->series[k]);
     H5Gclose(g);
     return rc;
 }
@@ -124,7 +69,7 @@ static int write_series(hid_t f, const struct dp_run_info *in)
 static int write_engines(hid_t f, const struct dp_run_info *in)
 {
     uint32_t n = in->m->n_engines;
-    hid_t g = group(f, "engines");
+    hid_t g = dp_h5_group(f, "engines");
     if (g < 0)
         return 1;
     int32_t *role = malloc(n * sizeof *role);
@@ -137,13 +82,13 @@ static int write_engines(hid_t f, const struct dp_run_info *in)
     }
     hsize_t d[1] = { n };
     if (!rc)
-        rc = dset(g, "role", H5T_NATIVE_INT32, 1, d, role) ||
-             dset(g, "snic_bw", H5T_NATIVE_DOUBLE, 1, d, snic) ||
-             dset(g, "cnic_bw", H5T_NATIVE_DOUBLE, 1, d, cnic);
+        rc = dp_h5_dataset(g, "role", H5T_NATIVE_INT32, 1, d, role) ||
+             dp_h5_dataset(g, "snic_bw", H5T_NATIVE_DOUBLE, 1, d, snic) ||
+             dp_h5_dataset(g, "cnic_bw", H5T_NATIVE_DOUBLE, 1, d, cnic);
     static const char *const names[] = { "snic_rx_bytes", "snic_tx_bytes", "cnic_rx_bytes",
                                          "cnic_tx_bytes", "pcie_h2d_bytes" };
     for (int k = 0; k <= DP_S_PCIE_H2D && !rc; k++)
-        rc = dset(g, names[k], H5T_NATIVE_DOUBLE, 1, d, in->m->bytes[k]);
+        rc = dp_h5_dataset(g, names[k], H5T_NATIVE_DOUBLE, 1, d, in->m->bytes[k]);
     free(role);
     free(snic);
     free(cnic);
@@ -154,11 +99,11 @@ static int write_engines(hid_t f, const struct dp_run_info *in)
 static int write_summary(hid_t f, const struct dp_run_info *in)
 {
     const struct dp_summary *s = &in->summary;
-    hid_t g = group(f, "summary");
+    hid_t g = dp_h5_group(f, "summary");
     if (g < 0)
         return 1;
     int rc = 0;
-#define A(name, v) rc |= attr_num(g, name, v)
+#define A(name, v) rc |= dp_h5_attr_num(g, name, v)
     A("requests", (double)s->requests); A("failed", (double)s->failed);
     A("sessions", (double)s->sessions); A("session_time_mean_s", s->jct_mean_s);
     A("makespan_s", s->makespan_s); A("throughput_tok_s", s->throughput_tok_s);
@@ -191,7 +136,7 @@ int dp_h5_write(const char *path, const struct dp_run_info *in, struct dp_err *e
     int rc = write_root(f, in);
     hid_t rt = rec_type();
     hsize_t d[1] = { in->m->n_recs };
-    rc = rc || dset(f, "requests", rt, 1, d, in->m->recs);
+    rc = rc || dp_h5_dataset(f, "requests", rt, 1, d, in->m->recs);
     H5Tclose(rt);
     rc = rc || write_series(f, in) || write_engines(f, in) || write_summary(f, in);
     if (H5Fclose(f) < 0)

@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/h5util.h"
+
 /* The summary figures a point keeps, in journal and table order. */
 #define SF(n) { #n, offsetof(struct dp_summary, n), 0 }
 #define SU(n) { #n, offsetof(struct dp_summary, n), 1 }
@@ -372,41 +374,8 @@ static int h5_table(hid_t f, const char *name, const struct tab *t, const char *
 {
     hid_t ty = h5_type(t);
     hsize_t d[1] = { n };
-    hid_t sp = H5Screate_simple(1, d, NULL);
-    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
-    H5Pset_obj_track_times(dcpl, 0);   /* same sweep, same bytes */
-    hid_t ds = H5Dcreate2(f, name, ty, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-    int rc = ds < 0 || (n && H5Dwrite(ds, ty, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0);
-    if (ds >= 0)
-        H5Dclose(ds);
-    H5Pclose(dcpl);
-    H5Sclose(sp);
+    int rc = dp_h5_dataset(f, name, ty, 1, d, data);
     H5Tclose(ty);
-    return rc;
-}
-
-static int h5_attr_str(hid_t obj, const char *name, const char *v)
-{
-    hid_t t = H5Tcopy(H5T_C_S1);
-    H5Tset_size(t, strlen(v) + 1);
-    hid_t sp = H5Screate(H5S_SCALAR);
-    hid_t a = H5Acreate2(obj, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
-    int rc = a < 0 || H5Awrite(a, t, v) < 0;
-    if (a >= 0)
-        H5Aclose(a);
-    H5Sclose(sp);
-    H5Tclose(t);
-    return rc;
-}
-
-static int h5_attr_num(hid_t obj, const char *name, double v)
-{
-    hid_t sp = H5Screate(H5S_SCALAR);
-    hid_t a = H5Acreate2(obj, name, H5T_NATIVE_DOUBLE, sp, H5P_DEFAULT, H5P_DEFAULT);
-    int rc = a < 0 || H5Awrite(a, H5T_NATIVE_DOUBLE, &v) < 0;
-    if (a >= 0)
-        H5Aclose(a);
-    H5Sclose(sp);
     return rc;
 }
 
@@ -419,14 +388,14 @@ static int h5_attrs(hid_t f, const struct dp_sweep_table *in)
         strncat(varied, in->sp->keys[k].name, sizeof varied - strlen(varied) - 1);
         strncat(varied, "\n", sizeof varied - strlen(varied) - 1);
     }
-    return h5_attr_str(f, "dualpath_version", DP_VERSION) |
-           h5_attr_str(f, "scenario_name", in->scenario_name) |
-           h5_attr_str(f, "goal", kinds[g->kind]) |
-           h5_attr_num(f, "slo_attainment", g->slo_attainment) |
-           h5_attr_str(f, "rate_key", g->kind == DP_GOAL_MAX_RATE ? g->rate_key : "") |
-           h5_attr_num(f, "rate_lo", g->rate_lo) | h5_attr_num(f, "rate_hi", g->rate_hi) |
-           h5_attr_num(f, "tolerance", g->tolerance) | h5_attr_str(f, "varied", varied) |
-           h5_attr_str(f, "answer", in->answer ? in->answer : "");
+    return dp_h5_attr_str(f, "dualpath_version", DP_VERSION) |
+           dp_h5_attr_str(f, "scenario_name", in->scenario_name) |
+           dp_h5_attr_str(f, "goal", kinds[g->kind]) |
+           dp_h5_attr_num(f, "slo_attainment", g->slo_attainment) |
+           dp_h5_attr_str(f, "rate_key", g->kind == DP_GOAL_MAX_RATE ? g->rate_key : "") |
+           dp_h5_attr_num(f, "rate_lo", g->rate_lo) | dp_h5_attr_num(f, "rate_hi", g->rate_hi) |
+           dp_h5_attr_num(f, "tolerance", g->tolerance) | dp_h5_attr_str(f, "varied", varied) |
+           dp_h5_attr_str(f, "answer", in->answer ? in->answer : "");
 }
 
 static int write_h5(const char *path, const struct dp_sweep_table *in, const struct tab *tp,

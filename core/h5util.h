@@ -1,0 +1,17 @@
+/* Small HDF5 helpers shared by the results file (core/h5out.c) and the
+ * sweep table (sim/sweep_store.c). Objects are created without modification
+ * times, so the same content writes the same bytes. Each returns 0 or 1. */
+#ifndef DP_H5UTIL_H
+#define DP_H5UTIL_H
+
+#include <hdf5.h>
+
+int dp_h5_attr_str(hid_t obj, const char *name, const char *v);
+int dp_h5_attr_num(hid_t obj, const char *name, double v);
+/* Create and write a dataset of `rank` dims (an empty one when dims[0] == 0). */
+int dp_h5_dataset(hid_t loc, const char *name, hid_t type, int rank, const hsize_t *dims,
+                  const void *data);
+/* A group without modification times; < 0 on failure. */
+hid_t dp_h5_group(hid_t loc, const char *name);
+
+#endif
