@@ -1410,7 +1410,7 @@ int dp_hwplat_probe(const struct dp_scenario *sc, FILE *out, struct dp_err *err)
     if (!rc)
         rc = setup_scratch(&p, &e, err);
     for (size_t i = 0; !rc && i < sizeof toks / sizeof toks[0] + 1; i++) {
-        struct dp_prefill_shape sh = {0, 0};
+        struct dp_prefill_shape sh = {0, 0, 0};
         int last = i == sizeof toks / sizeof toks[0];
         /* the last row: a later agent turn, 340 new tokens over 6000 cached */
         dp_prefill_shape_add(&sh, last ? 340 : toks[i], last ? 6000 : 0);

@@ -83,6 +83,7 @@ void dp_prefill_shape_add(struct dp_prefill_shape *s, uint64_t n_new, uint64_t n
     double n = (double)n_new;
     s->new_tokens += n_new;
     s->attn_pairs += n * ((double)n_cached + (n + 1.0) / 2.0);
+    s->cached_tokens += (double)n_cached;
 }
 
 /* FLOPs per query-key pair in one layer, all heads: QK^T over qk_head_dim and
@@ -110,12 +111,23 @@ double dp_prefill_layer_flops(const struct dp_model *m, const struct dp_prefill_
            + dp_attn_flops_per_pair(m) * s->attn_pairs;
 }
 
+static double dp_decode_weight_bytes(const struct dp_model *m, uint32_t batch);
+
+double dp_prefill_layer_bytes(const struct dp_model *m, const struct dp_prefill_shape *s)
+{
+    uint32_t tokens = s->new_tokens > UINT32_MAX ? UINT32_MAX : (uint32_t)s->new_tokens;
+    double weights = m->n_layers ? dp_decode_weight_bytes(m, tokens) / (double)m->n_layers : 0;
+    return weights + s->cached_tokens * dp_kv_bytes_per_token_layer(m);
+}
+
 uint64_t dp_prefill_layer_ns(const struct dp_model *m, const struct dp_engine_hw *e,
                              const struct dp_prefill_shape *s)
 {
     if (s->new_tokens == 0)
         return 0;
-    double t = dp_prefill_layer_flops(m, s) / e->flops;
+    double t_cmp = dp_prefill_layer_flops(m, s) / e->flops;
+    double t_mem = dp_prefill_layer_bytes(m, s) / e->hbm_bw;
+    double t = t_cmp > t_mem ? t_cmp : t_mem;
     /* The per-forward overhead is spread over the layers so that a whole
      * prefill costs it once, as a whole decode step does. */
     if (m->n_layers > 0)

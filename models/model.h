@@ -85,12 +85,18 @@ double dp_weight_bytes_per_gpu(const struct dp_model *m, uint32_t gpus);
 struct dp_prefill_shape {
     uint64_t new_tokens;        /* sum of n_i (tokens computed) */
     double attn_pairs;          /* sum of n_i * (c_i + (n_i + 1) / 2): query-key pairs */
+    double cached_tokens;       /* sum of c_i: cached KV the attention reads */
 };
 void dp_prefill_shape_add(struct dp_prefill_shape *s, uint64_t n_new, uint64_t n_cached);
 
 /* FLOPs of one layer of prefill for the batch (dense/MoE GEMMs + attention). */
 double dp_prefill_layer_flops(const struct dp_model *m, const struct dp_prefill_shape *s);
-/* Time of one layer of prefill on an engine, ns. */
+/* Bytes one layer of prefill reads from HBM: the weights its tokens touch
+ * (all experts a batch routes to) and the cached KV its attention reads. */
+double dp_prefill_layer_bytes(const struct dp_model *m, const struct dp_prefill_shape *s);
+/* Time of one layer of prefill on an engine, ns: the roofline
+ * max(FLOPs / FLOP/s, bytes / HBM bandwidth), plus the step overhead spread
+ * over the layers. Small batches of MoE models are bound by weight reads. */
 uint64_t dp_prefill_layer_ns(const struct dp_model *m, const struct dp_engine_hw *e,
                              const struct dp_prefill_shape *s);
 

@@ -187,7 +187,7 @@ END_TEST
 
 START_TEST(test_prefill_shape)
 {
-    struct dp_prefill_shape s = {0, 0.0};
+    struct dp_prefill_shape s = {0, 0.0, 0.0};
     /* 100 new over 0 cached: 100*(0 + 101/2) = 5050 pairs (= 1+2+...+100) */
     dp_prefill_shape_add(&s, 100, 0);
     ck_assert_uint_eq(s.new_tokens, 100);
@@ -205,7 +205,7 @@ START_TEST(test_prefill_qwen_400_over_32k)
     struct dp_hw h = hopper();
     struct dp_engine_hw e;
     dp_engine_hw_from(&e, &h, 8);
-    struct dp_prefill_shape s = {0, 0.0};
+    struct dp_prefill_shape s = {0, 0.0, 0.0};
     dp_prefill_shape_add(&s, 400, 32768);
     /* pairs = 400 * (32768 + 401/2) = 400 * 32968.5 = 13187400 */
     ck_assert_double_eq(s.attn_pairs, 13187400.0);
@@ -216,7 +216,11 @@ START_TEST(test_prefill_qwen_400_over_32k)
     ck_rel(dp_prefill_layer_flops(&m, &s), 676327952000.0);
     /* engine: 8 * 989e12 * 0.5 = 3.956e15 FLOP/s
      * 676327952000 / 3.956e15 = 170962.576... ns
-     * + 2e-3 s / 64 layers = 31250 ns  -> 202212.576 -> 202213 ns */
+     * + 2e-3 s / 64 layers = 31250 ns  -> 202212.576 -> 202213 ns
+     * (memory: weights 32.5e9 * 2 / 64 = 1015625000 B + cached KV
+     * 32768 * 4096 = 134217728 B = 1149842728 B / (8 * 3.35e12 * 0.7 =
+     * 1.876e13 B/s) = 61292 ns: compute-bound) */
+    ck_rel(dp_prefill_layer_bytes(&m, &s), 1149842728.0);
     ck_assert_uint_eq(dp_prefill_layer_ns(&m, &e, &s), 202213);
 }
 END_TEST
@@ -227,7 +231,7 @@ START_TEST(test_prefill_batch_of_two)
     struct dp_hw h = hopper();
     struct dp_engine_hw e;
     dp_engine_hw_from(&e, &h, 8);
-    struct dp_prefill_shape s = {0, 0.0};
+    struct dp_prefill_shape s = {0, 0.0, 0.0};
     dp_prefill_shape_add(&s, 100, 0);
     dp_prefill_shape_add(&s, 300, 1000);
     /* 400 new tokens, 350200 pairs (test_prefill_shape)
@@ -241,11 +245,32 @@ END_TEST
 START_TEST(test_prefill_mla_attention_dims)
 {
     struct dp_model m = ds660b();
-    struct dp_prefill_shape s = {0, 0.0};
+    struct dp_prefill_shape s = {0, 0.0, 0.0};
     dp_prefill_shape_add(&s, 1, 0);
     /* one token, one pair: GEMMs 2 * 37e9 / 61 = 1213114754.098...
      * attention 2 * 128 * (192 + 128) * 1 = 81920 */
     ck_rel(dp_prefill_layer_flops(&m, &s), 74e9 / 61.0 + 81920.0);
+}
+END_TEST
+
+/* A small MoE batch is bound by the experts it must read, not by FLOPs. */
+START_TEST(test_prefill_moe_memory_bound)
+{
+    struct dp_model m = ds660b();
+    struct dp_hw h = hopper();
+    struct dp_engine_hw e;
+    dp_engine_hw_from(&e, &h, 16);
+    struct dp_prefill_shape s = {0, 0.0, 0.0};
+    dp_prefill_shape_add(&s, 64, 0);
+    /* experts touched by 64 tokens choosing 8 of 256: f = 1 - (248/256)^64
+     * = 1 - 0.96875^64 = 1 - 0.13068 = 0.86932; routed R = (671e9 - 37e9) /
+     * (1 - 8/256) = 634e9 / 0.96875 = 654.452e9; shared 16.548e9;
+     * params read = 16.548e9 + 654.452e9 * 0.86932 = 585.48e9, 1 B each (FP8),
+     * / 61 layers = 9.598e9 B per layer; / (16 * 3.35e12 * 0.7 = 3.752e13)
+     * = 255.8 us. FLOPs: 2 * 37e9 / 61 * 64 = 77.6e9 (+ tiny attention)
+     * / (16 * 989e12 * 0.5 = 7.912e15) = 9.8 us. Memory wins by 26x. */
+    double ns = (double)dp_prefill_layer_ns(&m, &e, &s) - 2e-3 / 61 * 1e9;
+    ck_assert_msg(ns > 250e3 && ns < 262e3, "layer %.0f ns", ns);
 }
 END_TEST
 
@@ -255,12 +280,13 @@ START_TEST(test_prefill_edges)
     struct dp_hw h = hopper();
     struct dp_engine_hw e;
     dp_engine_hw_from(&e, &h, 8);
-    struct dp_prefill_shape s = {0, 0.0};
+    struct dp_prefill_shape s = {0, 0.0, 0.0};
     /* nothing to compute costs nothing, not even the overhead */
     ck_assert_uint_eq(dp_prefill_layer_ns(&m, &e, &s), 0);
     /* any work costs at least 1 ns, even on an absurdly fast engine */
     dp_prefill_shape_add(&s, 1, 0);
     e.flops = 1e30;
+    e.hbm_bw = 1e30;
     e.step_overhead_s = 0.0;
     ck_assert_uint_eq(dp_prefill_layer_ns(&m, &e, &s), 1);
 }
@@ -383,6 +409,7 @@ static Suite *cost_suite(void)
     tcase_add_test(pf, test_prefill_qwen_400_over_32k);
     tcase_add_test(pf, test_prefill_batch_of_two);
     tcase_add_test(pf, test_prefill_mla_attention_dims);
+    tcase_add_test(pf, test_prefill_moe_memory_bound);
     tcase_add_test(pf, test_prefill_edges);
     suite_add_tcase(s, pf);
 
