@@ -159,6 +159,19 @@ void dp_core_destroy(struct dp_core *c)
     free(c);
 }
 
+/* ns from a double, saturating: a trace's times (up to 9e18 ns) scaled by
+ * workload.time_scale (up to 1e6) must not overflow the cast (UBSan found
+ * it); a time past 2^64 ns never comes, which is what saturation means. */
+static dp_time_t ns_sat(double ns)
+{
+    return ns >= 1.8e19 ? UINT64_MAX : ns > 0 ? (dp_time_t)ns : 0;
+}
+
+static dp_time_t time_add(dp_time_t a, dp_time_t b)
+{
+    return b > UINT64_MAX - a ? UINT64_MAX : a + b;
+}
+
 static void arm_timer(struct dp_core *c, struct dp_timer *t, uint32_t kind, void *owner,
                       dp_time_t at)
 {
@@ -179,7 +192,7 @@ int dp_core_start(struct dp_core *c)
             c->sessions_done++;
             continue;
         }
-        arm_timer(c, &c->sess[i].timer, TM_TURN, &c->sess[i], (dp_time_t)(s->start_ns * scale));
+        arm_timer(c, &c->sess[i].timer, TM_TURN, &c->sess[i], ns_sat((double)s->start_ns * scale));
     }
     arm_timer(c, &c->sample_timer, TM_SAMPLE, NULL, 0);
     if (c->sc->run.max_time_s > 0)
@@ -357,10 +370,10 @@ void core_request_finished(struct dp_core *c, struct dp_request *r)
     st->ctx_tokens = (uint64_t)r->input_tokens + r->output_tokens;
     st->next_turn++;
     if (st->next_turn < s->n_turns && !r->failed) {
-        uint64_t think = (uint64_t)(s->turns[st->next_turn].think_ns * c->sc->workload.time_scale);
+        uint64_t think = ns_sat((double)s->turns[st->next_turn].think_ns * c->sc->workload.time_scale);
         if (s->open_loop)
             think = 0;
-        arm_timer(c, &st->timer, TM_TURN, st, now + think);
+        arm_timer(c, &st->timer, TM_TURN, st, time_add(now, think));
     } else {
         c->sessions_done++;
     }
@@ -417,7 +430,7 @@ void dp_core_on_timer(struct dp_core *c, struct dp_timer *t)
         sample(c);
         if (!dp_core_done(c))
             arm_timer(c, &c->sample_timer, TM_SAMPLE, NULL,
-                      core_now(c) + (dp_time_t)(c->sc->run.sample_interval_s * NS));
+                      time_add(core_now(c), ns_sat(c->sc->run.sample_interval_s * NS)));
         break;
     case TM_STOP:
         sample(c);

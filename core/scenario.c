@@ -15,6 +15,10 @@
 #define F64(p, T, m, lo, hi, h) { .path = p, .type = DP_CFG_F64, .offset = offsetof(T, m), .min = lo, .max = hi, .help = h }
 /* strictly positive: bandwidths, capacities */
 #define POS(p, T, m, h) { .path = p, .type = DP_CFG_F64, .offset = offsetof(T, m), .min = 0, .max = BIG, .min_exclusive = 1, .help = h }
+/* A link's bytes/s: above 1 PB/s it is a typo, and far above it the flow
+ * model's byte counts lose whole transfers to rounding (fuzzing found it). */
+#define MAX_BW 1e15
+#define BW(p, T, m, h) { .path = p, .type = DP_CFG_F64, .offset = offsetof(T, m), .min = 0, .max = MAX_BW, .min_exclusive = 1, .help = h }
 #define BOOL(p, T, m, h) { .path = p, .type = DP_CFG_BOOL, .offset = offsetof(T, m), .help = h }
 #define STR(p, T, m, h) { .path = p, .type = DP_CFG_STR, .offset = offsetof(T, m), .size = sizeof(((T *)0)->m), .help = h }
 #define ENUM(p, T, m, n, h) { .path = p, .type = DP_CFG_ENUM, .offset = offsetof(T, m), .names = n, .help = h }
@@ -37,8 +41,8 @@ static const struct dp_cfg_field model_fields[] = {
     U32("v_head_dim", M, v_head_dim, 0, 65536, "v per-head dim"),
     U32("kv_lora_rank", M, kv_lora_rank, 0, 65536, "MLA latent width"),
     U32("qk_rope_dim", M, qk_rope_dim, 0, 65536, "MLA rope key width"),
-    POS("kv_dtype_bytes", M, kv_dtype_bytes, "bytes per KV element"),
-    POS("weight_dtype_bytes", M, weight_dtype_bytes, "bytes per weight"),
+    { .path = "kv_dtype_bytes", .type = DP_CFG_F64, .offset = offsetof(M, kv_dtype_bytes), .min = 0, .max = 64, .min_exclusive = 1, .help = "bytes per KV element" },
+    { .path = "weight_dtype_bytes", .type = DP_CFG_F64, .offset = offsetof(M, weight_dtype_bytes), .min = 0, .max = 64, .min_exclusive = 1, .help = "bytes per weight" },
     POS("params_total", M, params_total, "parameters"),
     POS("params_active", M, params_active, "parameters per token"),
     U32("n_experts", M, n_experts, 0, 1 << 20, "routed experts"),
@@ -57,14 +61,14 @@ static const struct dp_cfg_field hw_fields[] = {
     POS("gpu_hbm_bw", H, gpu_hbm_bw, "HBM bytes/s per GPU"),
     { .path = "mfu", .type = DP_CFG_F64, .offset = offsetof(H, mfu), .min = 0, .max = 1, .min_exclusive = 1, .help = "achieved fraction of FLOP/s" },
     { .path = "mbu", .type = DP_CFG_F64, .offset = offsetof(H, mbu), .min = 0, .max = 1, .min_exclusive = 1, .help = "achieved fraction of HBM bandwidth" },
-    POS("pcie_bw", H, pcie_bw, "host<->GPU bytes/s per GPU"),
+    BW("pcie_bw", H, pcie_bw, "host<->GPU bytes/s per GPU"),
     U32("gpus_per_node", H, gpus_per_node, 1, 1024, "GPUs per node"),
     U32("cnics_per_node", H, cnics_per_node, 1, 1024, "compute NICs per node"),
-    POS("cnic_bw", H, cnic_bw, "bytes/s per compute NIC"),
-    POS("snic_bw", H, snic_bw, "storage NIC bytes/s per node"),
+    BW("cnic_bw", H, cnic_bw, "bytes/s per compute NIC"),
+    BW("snic_bw", H, snic_bw, "storage NIC bytes/s per node"),
     POS("dram_buffer_bytes", H, dram_buffer_bytes, "host DRAM KV buffer per node"),
-    F64("storage_read_bw", H, storage_read_bw, 0, BIG, "aggregate storage read bytes/s, 0 = unbounded"),
-    F64("storage_write_bw", H, storage_write_bw, 0, BIG, "aggregate storage write bytes/s, 0 = unbounded"),
+    F64("storage_read_bw", H, storage_read_bw, 0, MAX_BW, "aggregate storage read bytes/s, 0 = unbounded"),
+    F64("storage_write_bw", H, storage_write_bw, 0, MAX_BW, "aggregate storage write bytes/s, 0 = unbounded"),
     F64("step_overhead_s", H, step_overhead_s, 0, 10, "fixed seconds per step"),
 };
 #undef H
@@ -150,8 +154,10 @@ static const struct dp_cfg_field sc_fields[] = {
     POS("slo.ttft_ms", S, slo.ttft_ms, "time to first token, ms"),
     POS("slo.tpot_ms", S, slo.tpot_ms, "time per output token, ms"),
     SEC("run"),
-    POS("run.sample_interval_s", S, run.sample_interval_s, "time-series sampling period"),
-    F64("run.max_time_s", S, run.max_time_s, 0, 1e12, "stop the clock here (0 = run to completion)"),
+    /* bounded so that seconds * 1e9 stays a uint64 of ns, and a sample
+     * period of 0 ns cannot stop the clock (fuzzing found both) */
+    F64("run.sample_interval_s", S, run.sample_interval_s, 1e-3, 1e9, "time-series sampling period"),
+    F64("run.max_time_s", S, run.max_time_s, 0, 1e9, "stop the clock here (0 = run to completion)"),
 };
 #undef S
 static const struct dp_cfg_schema sc_schema = { sc_fields, N(sc_fields) };
@@ -379,6 +385,16 @@ int dp_scenario_validate(const struct dp_scenario *sc, struct dp_err *err)
         return dp_err_set(err, DP_EINVAL, "%s: field 'workload.synthetic.agents': 0 agents and rate 0: nothing to run", f);
     if (sc->workload.synthetic.rate > 0 && sc->workload.synthetic.duration_s <= 0)
         return dp_err_set(err, DP_EINVAL, "%s: field 'workload.synthetic.duration_s': must be > 0 when rate > 0", f);
+    /* Byte counts are uint64: a request of up to 2^33 tokens (input and
+     * output) must not overflow them with its KV or its share of the
+     * all-to-all (fuzzing found casts out of range). */
+    double a2a_tok = m->n_experts ? (double)m->experts_per_token * m->hidden *
+                                        m->a2a_bytes_per_elem * 2.0 * m->n_layers : 0;
+    double tok_bytes = dp_kv_bytes_per_token(m) + a2a_tok;
+    if (!(tok_bytes <= 1e9))
+        return dp_err_set(err, DP_ERANGE,
+                          "%s: model '%s': %.3g bytes of KV and all-to-all per token; at most 1e9 "
+                          "(check kv_dtype_bytes, head and layer counts)", f, m->name, tok_bytes);
     double engine_hbm = sc->hw.gpu_hbm_bytes * sc->cluster.prefill_gpus;
     double weights = m->params_total * m->weight_dtype_bytes;
     if (weights >= engine_hbm)

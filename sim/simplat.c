@@ -210,7 +210,9 @@ static int sim_compute(void *p, struct dp_compute *k)
     op->what = OP_COMPUTE;
     op->desc = k;
     dp_ev_init(&op->ev, compute_done, op);
-    return dp_evq_schedule(&s->q, &op->ev, s->now + ns);
+    /* the cost model saturates at UINT64_MAX ns; so does the clock */
+    uint64_t at = ns > UINT64_MAX - s->now ? UINT64_MAX : s->now + ns;
+    return dp_evq_schedule(&s->q, &op->ev, at);
 }
 
 static void timer_fired(struct dp_ev *ev, void *ctx)

@@ -4,12 +4,17 @@
 #ifndef DP_FUZZ_COMMON_H
 #define DP_FUZZ_COMMON_H
 
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "core/scenario.h"
+#include "sim/run.h"
 
 static char fz_dir[64];
 
@@ -61,6 +66,78 @@ static void fz_check_msg(const char *msg, size_t cap)
 {
     if (!memchr(msg, 0, cap))
         abort();
+}
+
+static volatile sig_atomic_t fz_sim_stop;
+
+static void fz_on_vtalrm(int sig)
+{
+    fz_sim_stop = sig;
+}
+
+/* Simulate workload w on scenario sc with the invariant checker on
+ * (sim/invariants.h), for at most 100 ms of CPU: a SIGVTALRM timer raises
+ * the interrupt flag the event loop polls at every event, so an input that
+ * makes no progress ends interrupted, not hung. A violated invariant, like
+ * a sanitizer report, is a crash (abort). */
+static void fz_simulate(const struct dp_scenario *sc, const struct dp_workload *w)
+{
+    static int armed;
+    if (!armed) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = fz_on_vtalrm;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGVTALRM, &sa, NULL);
+        armed = 1;
+    }
+    setenv("DUALPATH_CHECK", "1", 1);
+    fz_sim_stop = 0;
+    struct itimerval it = { { 0, 0 }, { 0, 100000 } };
+    setitimer(ITIMER_VIRTUAL, &it, NULL);
+    struct dp_sim_opts o = { 0, "fuzz", &fz_sim_stop };
+    struct dp_sim_result res;
+    struct dp_err err = { "" };
+    int rc = dp_sim_run(sc, w, &o, &res, &err);
+    struct itimerval off = { { 0, 0 }, { 0, 0 } };
+    setitimer(ITIMER_VIRTUAL, &off, NULL);
+    fz_check_msg(err.msg, sizeof err.msg);
+    /* dp_inv_error's message starts so; nothing else's does (an input can
+     * put these words in a message, but not at its start) */
+    if (rc == DP_ESTATE && !strncmp(err.msg, "invariant violated:", 19)) {
+        fprintf(stderr, "fuzz: %s\n", err.msg);
+        abort();
+    }
+    if (!rc || rc == DP_EINTR) {
+        struct dp_run_info info;
+        dp_sim_result_info(&res, sc, "fuzz", &info);
+        dp_sim_result_free(&res);
+    }
+}
+
+/* The scenario the trace targets replay their input on: 1 PE + 1 DE. */
+#ifndef DP_FUZZ_SCENARIO
+#define DP_FUZZ_SCENARIO DP_TEST_DATA "/small.yaml"
+#endif
+
+/* Replay (up to 4 sessions of) a loaded trace on DP_FUZZ_SCENARIO. */
+static void fz_replay(struct dp_workload *w)
+{
+    static struct dp_scenario sc;
+    static int loaded;
+    struct dp_err err = { "" };
+    if (!loaded) {
+        if (dp_scenario_load(&sc, DP_FUZZ_SCENARIO, &err)) {
+            fprintf(stderr, "fuzz: %s\n", err.msg);
+            abort();
+        }
+        loaded = 1;
+    }
+    size_t n = w->n_sessions;
+    if (w->n_sessions > 4)
+        w->n_sessions = 4;
+    fz_simulate(&sc, w);
+    w->n_sessions = n;
 }
 
 #endif

@@ -7,7 +7,9 @@
  *    the fast path on and off gives the same result code, the same message
  *    and the same workload, field by field;
  *  - auto-detection: dp_trace_load(DP_TRACE_AUTO) on a file the Mooncake
- *    reader accepts gives the same workload or a clean error.
+ *    reader accepts gives the same workload or a clean error;
+ *  - an accepted trace replays (its first 4 requests, open loop) on a 1 PE
+ *    + 1 DE cluster with the invariant checker on (fz_replay).
  * Built by tests/fuzz/CMakeLists.txt (clang, -DDP_FUZZ=ON); replayed on the
  * kept regressions by tests/unit/test_fuzz_regressions.c (any compiler). */
 #include <stdint.h>
@@ -84,6 +86,7 @@ static int fuzz_mooncake_one(const uint8_t *data, size_t size)
         fz_check_mooncake(&fast);
         struct dp_trace_stats st;
         dp_trace_stats(&fast, &st);
+        fz_replay(&fast);
         dp_workload_free(&fast);
         dp_workload_free(&ref);
     }

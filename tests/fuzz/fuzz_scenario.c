@@ -1,8 +1,9 @@
 /* libFuzzer target: the scenario loader (core/scenario.c, core/config.c on
  * libyaml), then what `dualpath run` does next with a loaded scenario: the
- * resolved-keys dump stored with the results, validation again, and the
- * synthetic workload generator, on a copy bounded to a few tiny sessions so
- * one input stays fast.
+ * resolved-keys dump stored with the results, validation again, the
+ * synthetic workload generator, and a simulation with the invariant checker
+ * on (fz_simulate in fuzz_common.h), on a copy bounded to a few tiny
+ * sessions and at most 4 + 4 engines so one input stays fast.
  *
  * Model and hardware names resolve in DUALPATH_MODELS or the source tree's
  * models/ (compiled in), so the seeds' "model: ds27b" keep loading; the
@@ -63,6 +64,10 @@ static int fuzz_scenario_one(const uint8_t *data, size_t size)
         s->turns_max = 8;
     if (s->turns_mean > s->turns_max)
         s->turns_mean = s->turns_max;
+    if (small.cluster.prefill_engines > 4)
+        small.cluster.prefill_engines = 4;
+    if (small.cluster.decode_engines > 4)
+        small.cluster.decode_engines = 4;
     struct dp_workload w;
     memset(&w, 0, sizeof w);
     rc = dp_workload_build(&small, NULL, &w, &err);
@@ -73,6 +78,7 @@ static int fuzz_scenario_one(const uint8_t *data, size_t size)
             abort();
         struct dp_trace_stats st;
         dp_trace_stats(&w, &st);
+        fz_simulate(&small, &w);
         dp_workload_free(&w);
     }
     return 0;

@@ -29,6 +29,17 @@ static void set(struct dp_scenario *sc, const char *key, const char *value)
     ck_assert_msg(dp_scenario_set(sc, key, value, "test", &err) == 0, "%s", err.msg);
 }
 
+static double series_max(const struct dp_metrics *m, int k)
+{
+    double x = 0;
+    for (size_t i = 0; i < m->n_samples * m->n_engines; i++)
+        if (m->series[k][i] > x)
+            x = m->series[k][i];
+    return x;
+}
+
+static double max_dram, max_hbm;   /* of the last run_checked */
+
 /* Run with the checker on; the run must finish without a violation. */
 static void run_checked(const struct dp_scenario *sc, const char *trace)
 {
@@ -43,6 +54,8 @@ static void run_checked(const struct dp_scenario *sc, const char *trace)
     ck_assert_msg(rc == 0, "%s / %s: %s", sc->name, sc->policy.name, err.msg);
     ck_assert_uint_eq(res.metrics.n_recs, dp_workload_total_turns(&w));
     ck_assert_int_eq(res.metrics.complete, 1);
+    max_dram = series_max(&res.metrics, DP_S_DRAM);
+    max_hbm = series_max(&res.metrics, DP_S_HBM);
     dp_sim_result_free(&res);
     dp_workload_free(&w);
 }
@@ -108,31 +121,39 @@ START_TEST(sole_occupant_allowed)
     /* DRAM buffers of 1,000 tokens' KV: every cached prefix (~4,000) exceeds it */
     snprintf(v, sizeof v, "%.0f", 1000 * kv_tok);
     set(&sc, "hardware.dram_buffer_bytes", v);
+    set(&sc, "run.sample_interval_s", "0.01");
     run_checked(&sc, NULL);
+    ck_assert_msg(max_dram > 1000 * kv_tok, "DRAM never above capacity: %g", max_dram);
     /* decode HBM with room for 2,000 tokens after the weights */
     double weights = sc.model.params_total * sc.model.weight_dtype_bytes;
     snprintf(v, sizeof v, "%.0f", (weights + 2000 * kv_tok) / (0.9 * sc.cluster.decode_gpus));
     set(&sc, "hardware.gpu_hbm_bytes", v);
     set(&sc, "policy.name", "dualpath");
     run_checked(&sc, NULL);
+    ck_assert_msg(max_hbm > 2000 * kv_tok, "HBM never above capacity: %g", max_hbm);
 }
 END_TEST
 
-/* A run cut by run.max_time_s checks what finished, not the totals. */
+/* A run cut by run.max_time_s checks what finished, not the totals; and
+ * frees what was in flight (requests, batches, steps) at any cut. */
 START_TEST(cut_by_max_time)
 {
-    struct dp_scenario sc;
-    load(&sc, DP_TEST_DATA "/small.yaml");
-    set(&sc, "run.max_time_s", "1.5");
-    struct dp_workload w;
-    struct dp_err err = { "" };
-    setenv("DUALPATH_CHECK", "1", 1);
-    ck_assert(dp_workload_build(&sc, NULL, &w, &err) == 0);
-    struct dp_sim_result res;
-    ck_assert_msg(dp_sim_run(&sc, &w, NULL, &res, &err) == 0, "%s", err.msg);
-    ck_assert_uint_lt(res.metrics.n_recs, dp_workload_total_turns(&w));
-    dp_sim_result_free(&res);
-    dp_workload_free(&w);
+    static const char *const cuts[] = { "0.05", "0.3", "0.7", "1.1", "1.5", "2.5" };
+    for (int i = 0; i < 6; i++) {
+        struct dp_scenario sc;
+        load(&sc, DP_TEST_DATA "/small.yaml");
+        set(&sc, "run.max_time_s", cuts[i]);
+        set(&sc, "policy.name", i % 2 ? "dualpath" : "basic");
+        struct dp_workload w;
+        struct dp_err err = { "" };
+        setenv("DUALPATH_CHECK", "1", 1);
+        ck_assert(dp_workload_build(&sc, NULL, &w, &err) == 0);
+        struct dp_sim_result res;
+        ck_assert_msg(dp_sim_run(&sc, &w, NULL, &res, &err) == 0, "%s", err.msg);
+        ck_assert_uint_lt(res.metrics.n_recs, dp_workload_total_turns(&w));
+        dp_sim_result_free(&res);
+        dp_workload_free(&w);
+    }
 }
 END_TEST
 
