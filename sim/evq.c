@@ -13,33 +13,31 @@
 #define EVQ_ARITY 4
 #define EVQ_MIN_CAP 64
 
-static inline int ev_before(const struct dp_ev *a, const struct dp_ev *b)
+typedef struct dp_evq_ent ent;
+static inline int ent_before(const ent *a, const ent *b)
 {
     return a->t < b->t || (a->t == b->t && a->seq < b->seq);
 }
 
-static inline void put(struct dp_evq *q, uint32_t i, struct dp_ev *ev)
+static inline void put(struct dp_evq *q, uint32_t i, ent e)
 {
-    q->heap[i] = ev;
-    ev->slot = i;
+    q->heap[i] = e;
+    e.ev->slot = i;
 }
 
-/* Move ev up from hole i until its parent is not after it. */
-static void sift_up(struct dp_evq *q, uint32_t i, struct dp_ev *ev)
+static void sift_up(struct dp_evq *q, uint32_t i, ent e)
 {
     while (i > 0) {
         uint32_t p = (i - 1) / EVQ_ARITY;
-        struct dp_ev *pe = q->heap[p];
-        if (!ev_before(ev, pe))
+        if (!ent_before(&e, &q->heap[p]))
             break;
-        put(q, i, pe);
+        put(q, i, q->heap[p]);
         i = p;
     }
-    put(q, i, ev);
+    put(q, i, e);
 }
 
-/* Move ev down from hole i until no child is before it. */
-static void sift_down(struct dp_evq *q, uint32_t i, struct dp_ev *ev)
+static void sift_down(struct dp_evq *q, uint32_t i, ent e)
 {
     uint32_t n = q->n;
     for (;;) {
@@ -48,30 +46,26 @@ static void sift_down(struct dp_evq *q, uint32_t i, struct dp_ev *ev)
             break;
         uint32_t end = c + EVQ_ARITY < n ? c + EVQ_ARITY : n;
         uint32_t m = c;
-        struct dp_ev *me = q->heap[c];
-        for (uint32_t k = c + 1; k < end; k++) {
-            struct dp_ev *ke = q->heap[k];
-            if (ev_before(ke, me)) {
+        for (uint32_t k = c + 1; k < end; k++)
+            if (ent_before(&q->heap[k], &q->heap[m]))
                 m = k;
-                me = ke;
-            }
-        }
-        if (!ev_before(me, ev))
+        if (!ent_before(&q->heap[m], &e))
             break;
-        put(q, i, me);
+        put(q, i, q->heap[m]);
         i = m;
     }
-    put(q, i, ev);
+    put(q, i, e);
 }
 
-/* Put ev (whose key changed, or which replaces the one that left) in hole i. */
-static void resettle(struct dp_evq *q, uint32_t i, struct dp_ev *ev)
+static void resettle(struct dp_evq *q, uint32_t i, ent e)
 {
-    if (i > 0 && ev_before(ev, q->heap[(i - 1) / EVQ_ARITY]))
-        sift_up(q, i, ev);
+    if (i > 0 && ent_before(&e, &q->heap[(i - 1) / EVQ_ARITY]))
+        sift_up(q, i, e);
     else
-        sift_down(q, i, ev);
+        sift_down(q, i, e);
 }
+
+static inline ent ent_of(struct dp_ev *ev) { return (ent){ ev->t, ev->seq, ev }; }
 
 int dp_evq_init(struct dp_evq *q)
 {
@@ -86,7 +80,7 @@ void dp_evq_free(struct dp_evq *q)
 {
     /* Leave pending events consistent: their owners may still ask. */
     for (uint32_t i = 0; i < q->n; i++)
-        q->heap[i]->slot = DP_EV_IDLE;
+        q->heap[i].ev->slot = DP_EV_IDLE;
     free(q->heap);
     q->heap = NULL;
     q->n = q->cap = 0;
@@ -103,7 +97,7 @@ int dp_evq_reserve(struct dp_evq *q, uint32_t n)
         cap *= 2;
     if (cap >= DP_EV_IDLE)
         cap = DP_EV_IDLE - 1;
-    struct dp_ev **h = realloc(q->heap, (size_t)cap * sizeof *h);
+    ent *h = realloc(q->heap, (size_t)cap * sizeof *h);
     if (!h)
         return DP_ENOMEM;
     q->heap = h;
@@ -117,7 +111,7 @@ int dp_evq_schedule(struct dp_evq *q, struct dp_ev *ev, uint64_t t)
         /* A fresh seq: a moved event goes after those already at t. */
         ev->t = t;
         ev->seq = q->next_seq++;
-        resettle(q, ev->slot, ev);
+        resettle(q, ev->slot, ent_of(ev));
         return 0;
     }
     if (q->n == q->cap) {
@@ -127,7 +121,7 @@ int dp_evq_schedule(struct dp_evq *q, struct dp_ev *ev, uint64_t t)
     }
     ev->t = t;
     ev->seq = q->next_seq++;
-    sift_up(q, q->n++, ev);
+    sift_up(q, q->n++, ent_of(ev));
     return 0;
 }
 
@@ -137,7 +131,7 @@ void dp_evq_cancel(struct dp_evq *q, struct dp_ev *ev)
     if (i == DP_EV_IDLE)
         return;
     ev->slot = DP_EV_IDLE;
-    struct dp_ev *last = q->heap[--q->n];
+    ent last = q->heap[--q->n];
     if (i != q->n)
         resettle(q, i, last);
 }
@@ -146,8 +140,8 @@ struct dp_ev *dp_evq_pop(struct dp_evq *q)
 {
     if (!q->n)
         return NULL;
-    struct dp_ev *top = q->heap[0];
-    struct dp_ev *last = q->heap[--q->n];
+    struct dp_ev *top = q->heap[0].ev;
+    ent last = q->heap[--q->n];
     if (q->n)
         sift_down(q, 0, last);
     top->slot = DP_EV_IDLE;

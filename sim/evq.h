@@ -23,8 +23,9 @@ struct dp_ev {
 
 #define DP_EV_IDLE UINT32_MAX
 
+struct dp_evq_ent { uint64_t t, seq; struct dp_ev *ev; };
 struct dp_evq {
-    struct dp_ev **heap;
+    struct dp_evq_ent *heap;
     uint32_t n, cap;
     uint64_t next_seq;
     uint64_t popped;     /* events delivered so far */
@@ -44,7 +45,7 @@ static inline int dp_ev_pending(const struct dp_ev *ev) { return ev->slot != DP_
 int dp_evq_schedule(struct dp_evq *q, struct dp_ev *ev, uint64_t t);
 void dp_evq_cancel(struct dp_evq *q, struct dp_ev *ev);
 /* The earliest event, or NULL; pop removes it (slot becomes DP_EV_IDLE). */
-static inline struct dp_ev *dp_evq_peek(const struct dp_evq *q) { return q->n ? q->heap[0] : NULL; }
+static inline struct dp_ev *dp_evq_peek(const struct dp_evq *q) { return q->n ? q->heap[0].ev : NULL; }
 struct dp_ev *dp_evq_pop(struct dp_evq *q);
 
 #endif

@@ -196,7 +196,7 @@ START_TEST(random_interleaved)
         for (int k = 0; k < 3 && next < N; k++)
             dp_evq_schedule(&q, &ev[next++], now + (uint64_t)(rand() % 100));
         if (q.n > 10 && rand() % 3 == 0) {
-            struct dp_ev *e = q.heap[(uint32_t)rand() % q.n];
+            struct dp_ev *e = q.heap[(uint32_t)rand() % q.n].ev;
             dp_evq_schedule(&q, e, now + (uint64_t)(rand() % 100));
         }
         struct dp_ev *e = dp_evq_pop(&q);
@@ -211,9 +211,11 @@ START_TEST(random_interleaved)
         /* Heap slots and order stay consistent. */
         if (out % 64 == 0)
             for (uint32_t i = 0; i < q.n; i++) {
-                QUICK(q.heap[i]->slot == i);
+                QUICK(q.heap[i].ev->slot == i);
+                /* the inline keys mirror the event's own */
+                QUICK(q.heap[i].t == q.heap[i].ev->t && q.heap[i].seq == q.heap[i].ev->seq);
                 if (i > 0) {
-                    const struct dp_ev *p = q.heap[(i - 1) / 4], *c = q.heap[i];
+                    const struct dp_evq_ent *p = &q.heap[(i - 1) / 4], *c = &q.heap[i];
                     QUICK(p->t < c->t || (p->t == c->t && p->seq < c->seq));
                 }
             }
