@@ -39,8 +39,8 @@ uint32_t dp_pick_least_loaded_pe(const struct dp_cluster_view *v)
 {
     uint32_t best = 0;
     double best_load = 0;
-    for (uint32_t k = 0; k < v->n_pe; k++) {
-        uint32_t i = (uint32_t)((v->seq + k) % v->n_pe);
+    for (uint32_t k = 0; k < dp_candidates(v->n_pe); k++) {
+        uint32_t i = dp_candidate(v, v->n_pe, k);
         const struct dp_engine *e = &v->pes[i];
         double load = (double)e->pending_tokens;
         if (k == 0 || load < best_load) {
@@ -56,8 +56,8 @@ uint32_t dp_pick_least_loaded_de(const struct dp_cluster_view *v)
 {
     uint32_t best = 0;
     double best_load = 0;
-    for (uint32_t k = 0; k < v->n_de; k++) {
-        uint32_t i = (uint32_t)((v->seq + k) % v->n_de);
+    for (uint32_t k = 0; k < dp_candidates(v->n_de); k++) {
+        uint32_t i = dp_candidate(v, v->n_de, k);
         const struct dp_engine *e = &v->des[i];
         double load = (double)e->n_running + e->n_incoming + e->admit_q.n;
         if (k == 0 || load < best_load) {

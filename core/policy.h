@@ -50,8 +50,30 @@ const struct dp_policy_ops *dp_policy_find(const char *name);
 /* Names of the registered policies, NULL-terminated. */
 const char *const *dp_policy_names(void);
 
-/* Helpers shared by policies. Ties between equally loaded engines go
- * round robin (scans start at v->seq), so an idle cluster spreads work. */
+/* The engines one decision looks at. Up to DP_SCAN_ALL engines of a role,
+ * all of them, in an order rotated by v->seq (so ties between equally
+ * loaded engines go round robin and an idle cluster spreads work). Beyond,
+ * DP_SAMPLE engines picked by hashing (v->seq, k): the "power of d choices",
+ * which keeps a decision O(1) on a 10,000-GPU cluster while balancing load
+ * nearly as well as a full scan. Deterministic: same run, same choices. */
+#define DP_SCAN_ALL 64
+#define DP_SAMPLE 16
+static inline uint32_t dp_candidates(uint32_t n)
+{
+    return n <= DP_SCAN_ALL ? n : DP_SAMPLE;
+}
+static inline uint32_t dp_candidate(const struct dp_cluster_view *v, uint32_t n, uint32_t k)
+{
+    if (n <= DP_SCAN_ALL)
+        return (uint32_t)((v->seq + k) % n);
+    uint64_t x = v->seq * 0x9e3779b97f4a7c15ULL + (k + 1) * 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 31;
+    x *= 0x94d049bb133111ebULL;
+    x ^= x >> 29;
+    return (uint32_t)(x % n);
+}
+
+/* Helpers shared by policies (over the candidates above). */
 uint32_t dp_pick_least_loaded_pe(const struct dp_cluster_view *v);
 uint32_t dp_pick_least_loaded_de(const struct dp_cluster_view *v);
 /* Seconds until an engine's storage NIC drains its read queue plus `bytes`. */

@@ -21,9 +21,9 @@
 
 static uint32_t pick_pe(const struct dp_cluster_view *v)
 {
-    uint32_t best = (uint32_t)(v->seq % v->n_pe);
-    for (uint32_t k = 1; k < v->n_pe; k++) {
-        uint32_t i = (uint32_t)((v->seq + k) % v->n_pe);
+    uint32_t best = dp_candidate(v, v->n_pe, 0);
+    for (uint32_t k = 1; k < dp_candidates(v->n_pe); k++) {
+        uint32_t i = dp_candidate(v, v->n_pe, k);
         const struct dp_engine *a = &v->pes[i], *b = &v->pes[best];
         if (a->pending_tokens < b->pending_tokens ||
             (a->pending_tokens == b->pending_tokens && a->read_q_bytes < b->read_q_bytes))
@@ -39,12 +39,13 @@ static double decode_load(const struct dp_engine *e)
 
 static uint32_t pick_de(const struct dp_cluster_view *v)
 {
+    uint32_t n = dp_candidates(v->n_de);
     double least = INFINITY;
-    for (uint32_t i = 0; i < v->n_de; i++)
-        least = fmin(least, decode_load(&v->des[i]));
+    for (uint32_t k = 0; k < n; k++)
+        least = fmin(least, decode_load(&v->des[dp_candidate(v, v->n_de, k)]));
     uint32_t best = UINT32_MAX;
-    for (uint32_t k = 0; k < v->n_de; k++) {
-        uint32_t i = (uint32_t)((v->seq + k) % v->n_de);
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t i = dp_candidate(v, v->n_de, k);
         const struct dp_engine *e = &v->des[i];
         if (decode_load(e) > least + DE_SLACK)
             continue;
