@@ -269,22 +269,36 @@ static void request_route(struct dp_core *c, struct dp_request *r)
     r->de_blocks = rt.de_blocks;
 }
 
-static void read_desc(struct dp_core *c, struct dp_request *r, struct dp_xfer *x, uint16_t tag,
-                      int32_t engine, uint32_t lo, uint32_t hi)
+void core_req_xfer(struct dp_core *c, struct dp_request *r, struct dp_xfer *x, uint8_t kind,
+                   uint16_t tag, struct dp_loc src, struct dp_loc dst, uint32_t lo, uint32_t hi,
+                   double bytes)
 {
     memset(x, 0, sizeof *x);
-    x->kind = DP_X_STORAGE_READ;
+    x->kind = kind;
     x->lane = DP_LANE_KV;
     x->tag = tag;
-    x->src = (struct dp_loc){ -1, DP_TIER_STORAGE };
-    x->dst = (struct dp_loc){ engine, DP_TIER_DRAM };
-    x->bytes = (uint64_t)((double)(hi - lo) * r->block_tokens * r->kv_tok);
+    x->src = src;
+    x->dst = dst;
+    x->bytes = (uint64_t)bytes;
     x->req = r;
     x->block_lo = lo;
     x->block_hi = hi;
     x->layer_lo = 0;
     x->layer_hi = c->sc->model.n_layers;
     x->owner = r;
+}
+
+static double blocks_bytes(const struct dp_request *r, uint32_t lo, uint32_t hi)
+{
+    return (double)(hi - lo) * r->block_tokens * r->kv_tok;
+}
+
+/* A storage read of blocks [lo, hi) into an engine's DRAM buffer. */
+static void read_desc(struct dp_core *c, struct dp_request *r, struct dp_xfer *x, uint16_t tag,
+                      int32_t engine, uint32_t lo, uint32_t hi)
+{
+    core_req_xfer(c, r, x, DP_X_STORAGE_READ, tag, (struct dp_loc){ -1, DP_TIER_STORAGE },
+                  (struct dp_loc){ engine, DP_TIER_DRAM }, lo, hi, blocks_bytes(r, lo, hi));
 }
 
 /* Issue turn `turn` of session si. */

@@ -82,6 +82,11 @@ static inline struct dp_engine *core_engine(struct dp_core *c, int32_t id) { ret
 void core_fail(struct dp_core *c, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int core_move(struct dp_core *c, struct dp_xfer *x);
+/* Describe a move of blocks [lo, hi) of a request's KV, every layer, in the
+ * KV lane (storage reads and writes, handoff moves). */
+void core_req_xfer(struct dp_core *c, struct dp_request *r, struct dp_xfer *x, uint8_t kind,
+                   uint16_t tag, struct dp_loc src, struct dp_loc dst, uint32_t lo, uint32_t hi,
+                   double bytes);
 /* A step's expert all-to-all among the engine's GPUs, in the model lane. */
 int core_collective(struct dp_core *c, struct dp_xfer *x, const struct dp_engine *e, double bytes,
                     uint16_t tag, void *owner, uint32_t layer_lo, uint32_t layer_hi);

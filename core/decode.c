@@ -19,19 +19,7 @@ void core_handoff_start(struct dp_core *c, struct dp_request *r)
 static void kv_move(struct dp_core *c, struct dp_request *r, struct dp_xfer *x, uint16_t tag,
                     struct dp_loc src, struct dp_loc dst, uint32_t lo, uint32_t hi, double bytes)
 {
-    memset(x, 0, sizeof *x);
-    x->kind = DP_X_KV;
-    x->lane = DP_LANE_KV;
-    x->tag = tag;
-    x->src = src;
-    x->dst = dst;
-    x->bytes = (uint64_t)bytes;
-    x->req = r;
-    x->block_lo = lo;
-    x->block_hi = hi;
-    x->layer_lo = 0;
-    x->layer_hi = c->sc->model.n_layers;
-    x->owner = r;
+    core_req_xfer(c, r, x, DP_X_KV, tag, src, dst, lo, hi, bytes);
     r->moves_pending++;
 }
 

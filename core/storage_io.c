@@ -72,18 +72,9 @@ void core_write_back(struct dp_core *c, struct dp_request *r)
         core_write_done(c, x);
         return;
     }
-    x->kind = DP_X_STORAGE_WRITE;
-    x->lane = DP_LANE_KV;
-    x->tag = T_WRITE;
-    x->src = (struct dp_loc){ r->de, DP_TIER_HBM };
-    x->dst = (struct dp_loc){ -1, DP_TIER_STORAGE };
-    x->bytes = (uint64_t)((double)(hi - lo) * r->block_tokens * r->kv_tok);
-    x->req = r;
-    x->block_lo = lo;
-    x->block_hi = hi;
-    x->layer_lo = 0;
-    x->layer_hi = c->sc->model.n_layers;
-    x->owner = r;
+    core_req_xfer(c, r, x, DP_X_STORAGE_WRITE, T_WRITE, (struct dp_loc){ r->de, DP_TIER_HBM },
+                  (struct dp_loc){ -1, DP_TIER_STORAGE }, lo, hi,
+                  (double)(hi - lo) * r->block_tokens * r->kv_tok);
     core_move(c, x);
 }
 
