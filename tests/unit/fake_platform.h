@@ -92,4 +92,18 @@ static inline int fake_step(struct fake *f)
 }
 
 
+/* Create a core on the fake platform (f's hooks set by the caller are kept),
+ * run it to the end, and check it finished every turn without error. */
+static inline void fake_run(struct fake *f, const struct dp_scenario *s, const struct dp_workload *w)
+{
+    struct dp_err err = { "" };
+    ck_assert_msg(dp_core_create(&f->core, s, w, &fake_ops, f, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(dp_core_start(f->core), 0);
+    while (!dp_core_done(f->core) && fake_step(f))
+        ;
+    ck_assert(dp_core_done(f->core));
+    ck_assert_int_eq(dp_core_error(f->core, &err), 0);
+    ck_assert_uint_eq(dp_core_requests_done(f->core), dp_workload_total_turns(w));
+}
+
 #endif

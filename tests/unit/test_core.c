@@ -159,16 +159,9 @@ END_TEST
 static void run_fake(const char *policy, struct fake *f)
 {
     struct dp_scenario s = sc;
-    struct dp_err err = { "" };
     snprintf(s.policy.name, sizeof s.policy.name, "%s", policy);
     memset(f, 0, sizeof *f);
-    ck_assert_msg(dp_core_create(&f->core, &s, &wl, &fake_ops, f, &err) == 0, "%s", err.msg);
-    ck_assert_int_eq(dp_core_start(f->core), 0);
-    while (!dp_core_done(f->core) && fake_step(f))
-        ;
-    ck_assert(dp_core_done(f->core));
-    ck_assert_int_eq(dp_core_error(f->core, &err), 0);
-    ck_assert_uint_eq(dp_core_requests_done(f->core), dp_workload_total_turns(&wl));
+    fake_run(f, &s, &wl);
 }
 
 START_TEST(seam_fake_platform)

@@ -156,11 +156,7 @@ START_TEST(compute_quota_bounds_batch_time)
     memset(&f, 0, sizeof f);
     f.seen_compute = watch_batch;
     f.user = &q;
-    ck_assert_msg(dp_core_create(&f.core, &sc, &w, &fake_ops, &f, &err) == 0, "%s", err.msg);
-    ck_assert_int_eq(dp_core_start(f.core), 0);
-    while (!dp_core_done(f.core) && fake_step(&f))
-        ;
-    ck_assert(dp_core_done(f.core));
+    fake_run(&f, &sc, &w);
     ck_assert_uint_gt(q.multi, 5);                 /* batching happened */
     ck_assert_msg(q.worst_ms <= q.quota_ms, "a batch of %.1f ms exceeds the %.0f ms quota",
                   q.worst_ms, q.quota_ms);
