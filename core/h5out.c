@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 static hid_t rec_type(void)
@@ -145,6 +146,16 @@ int dp_h5_write(const char *path, const struct dp_run_info *in, struct dp_err *e
         unlink(tmp);
         return dp_err_set(err, DP_EIO, "%s: writing the results failed (disk full?)", path);
     }
+    /* the bytes reach the disk before the name does: a power cut never
+     * leaves an empty file under the final name */
+    int fd = open(tmp, O_RDONLY);
+    if (fd < 0 || fsync(fd)) {
+        if (fd >= 0)
+            close(fd);
+        unlink(tmp);
+        return dp_err_set(err, DP_EIO, "%s: cannot flush the results to disk", path);
+    }
+    close(fd);
     if (rename(tmp, path)) {
         unlink(tmp);
         return dp_err_set(err, DP_EIO, "%s: cannot rename the finished results into place", path);
