@@ -5,8 +5,9 @@
  * layer by layer). core/README.md records each decision the paper leaves
  * open; in short:
  *  - PE: fewest pending tokens (compute balance), ties to the shorter read queue.
- *  - DE: among DEs within `slack` of the least decode load, the one whose
- *    storage read queue drains first (storage balance across all NICs).
+ *  - DE: among DEs with room to admit at once (or, when none has, those
+ *    within DE_SLACK of the least decode load), the one whose storage read
+ *    queue drains first (storage balance across all NICs).
  *  - Path: each side's read finishes after its queue drains; the blocks are
  *    split so both sides finish together (a water level over two NICs), or,
  *    with split off, the whole read goes to the side that finishes first.
@@ -37,6 +38,16 @@ static double decode_load(const struct dp_engine *e)
     return (double)e->n_running + e->n_incoming + e->admit_q.n;
 }
 
+/* A DE with room in its running set admits a request at once, so for
+ * decode all such DEs are alike and storage decides among them. When none
+ * has room, the least loaded ones (within DE_SLACK) are the candidates. */
+static int de_candidate(const struct dp_cluster_view *v, const struct dp_engine *e, double least)
+{
+    if (least < v->sc->sched.decode_max_batch)
+        return decode_load(e) < v->sc->sched.decode_max_batch;
+    return decode_load(e) <= least + DE_SLACK;
+}
+
 static uint32_t pick_de(const struct dp_cluster_view *v)
 {
     uint32_t n = dp_candidates(v->n_de);
@@ -47,7 +58,7 @@ static uint32_t pick_de(const struct dp_cluster_view *v)
     for (uint32_t k = 0; k < n; k++) {
         uint32_t i = dp_candidate(v, v->n_de, k);
         const struct dp_engine *e = &v->des[i];
-        if (decode_load(e) > least + DE_SLACK)
+        if (!de_candidate(v, e, least))
             continue;
         if (best == UINT32_MAX || dp_read_eta(e, 0) < dp_read_eta(&v->des[best], 0))
             best = i;

@@ -99,10 +99,15 @@ START_TEST(de_with_shorter_queue_chosen)
     des[0].read_q_bytes = 5e9;
     struct dp_route r = route("dualpath");
     ck_assert_int_eq(r.de, 1);
-    /* unless its decode load is far higher */
+    /* a higher decode load does not matter while it has room to admit */
     des[1].n_running = 50;
-    r = route("dualpath");
-    ck_assert_int_eq(r.de, 0);
+    ck_assert_int_eq(route("dualpath").de, 1);
+    /* a full running set does: the request would wait for admission */
+    des[1].n_running = sc.sched.decode_max_batch;
+    ck_assert_int_eq(route("dualpath").de, 0);
+    /* and when every DE is full, the least loaded ones compete on storage */
+    des[0].n_running = sc.sched.decode_max_batch + 20;
+    ck_assert_int_eq(route("dualpath").de, 1);
 }
 END_TEST
 
