@@ -80,7 +80,9 @@ int dp_sim_init(struct dp_sim *s, const struct dp_scenario *sc, struct dp_err *e
     s->n_engines = sc->cluster.prefill_engines + sc->cluster.decode_engines;
     s->hw = calloc(s->n_engines, sizeof *s->hw);
     s->links = calloc((size_t)s->n_engines * L_PER_ENGINE, sizeof *s->links);
-    if (!s->hw || !s->links || dp_evq_init(&s->q) || dp_net_init(&s->net, &s->q))
+    s->last_shape = calloc(s->n_engines, sizeof *s->last_shape);
+    s->last_layer_ns = calloc(s->n_engines, sizeof *s->last_layer_ns);
+    if (!s->hw || !s->links || !s->last_shape || !s->last_layer_ns || dp_evq_init(&s->q) || dp_net_init(&s->net, &s->q))
         return dp_err_set(err, DP_ENOMEM, "out of memory for %u engines", s->n_engines);
     for (uint32_t e = 0; e < s->n_engines; e++) {
         int pe = e < sc->cluster.prefill_engines;
@@ -109,6 +111,8 @@ void dp_sim_free(struct dp_sim *s)
     free(s->chunks);
     free(s->hw);
     free(s->links);
+    free(s->last_shape);
+    free(s->last_layer_ns);
     memset(s, 0, sizeof *s);
 }
 
@@ -197,13 +201,24 @@ static void compute_done(struct dp_ev *ev, void *ctx)
     dp_core_on_compute_done(s->core, k);
 }
 
+static uint64_t prefill_layer_ns(struct dp_sim *s, const struct dp_compute *k)
+{
+    struct dp_prefill_shape *last = &s->last_shape[k->engine];
+    if (memcmp(last, &k->shape, sizeof *last) != 0 || !s->last_layer_ns[k->engine]) {
+        *last = k->shape;
+        s->last_layer_ns[k->engine] = dp_prefill_layer_ns(&s->sc->model, &s->hw[k->engine],
+                                                          &k->shape);
+    }
+    return s->last_layer_ns[k->engine];
+}
+
 static int sim_compute(void *p, struct dp_compute *k)
 {
     struct dp_sim *s = p;
-    const struct dp_engine_hw *hw = &s->hw[k->engine];
     uint64_t ns = k->kind == DP_C_PREFILL_LAYER
-                      ? dp_prefill_layer_ns(&s->sc->model, hw, &k->shape)
-                      : dp_decode_step_ns(&s->sc->model, hw, k->batch, k->ctx_tokens);
+                      ? prefill_layer_ns(s, k)
+                      : dp_decode_step_ns(&s->sc->model, &s->hw[k->engine], k->batch,
+                                          k->ctx_tokens);
     struct sim_op *op = op_alloc(s);
     if (!op)
         return DP_ENOMEM;

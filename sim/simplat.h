@@ -25,6 +25,10 @@ struct dp_sim {
     struct dp_core *core;
     uint32_t n_engines;
     struct dp_engine_hw *hw;     /* per engine */
+    /* Every layer of a prefill batch has the same shape: the cost of the
+     * last one asked per engine is kept, so a batch costs one evaluation. */
+    struct dp_prefill_shape *last_shape;
+    uint64_t *last_layer_ns;
     uint32_t *links;             /* [engine * L_PER_ENGINE + kind] */
     int32_t storage_rd, storage_wr;
     struct sim_op *free_ops;
