@@ -35,7 +35,7 @@ static size_t lev(const char *a, const char *b)
     return prev[lb];
 }
 
-static const char *suggest(const struct dp_cfg_schema *s, const char *path)
+const char *dp_cfg_suggest(const struct dp_cfg_schema *s, const char *path)
 {
     const char *best = NULL;
     size_t bestd = 4;   /* only close matches are worth suggesting */
@@ -199,7 +199,7 @@ static int bind_node(const struct dp_cfg_schema *s, void *obj, const char *file,
     char where[300];
 
     if (!f) {
-        const char *hint = suggest(s, path);
+        const char *hint = dp_cfg_suggest(s, path);
         return dp_err_set(err, DP_EINVAL, "%s:%lu: unknown key '%s'%s%s%s", file, line, path,
                           hint ? " (did you mean '" : "", hint ? hint : "", hint ? "'?)" : "");
     }
@@ -252,7 +252,7 @@ int dp_cfg_set(const struct dp_cfg_schema *s, void *obj, const char *path, const
 {
     const struct dp_cfg_field *f = dp_cfg_find(s, path);
     if (!f || f->type == DP_CFG_SECTION || f->type == DP_CFG_CUSTOM) {
-        const char *hint = f ? NULL : suggest(s, path);
+        const char *hint = f ? NULL : dp_cfg_suggest(s, path);
         return dp_err_set(err, DP_EINVAL, "%s: unknown key '%s'%s%s%s", origin, path,
                           hint ? " (did you mean '" : "", hint ? hint : "", hint ? "'?)" : "");
     }

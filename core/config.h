@@ -63,6 +63,8 @@ int dp_cfg_set(const struct dp_cfg_schema *s, void *obj, const char *path,
 int dp_cfg_get(const struct dp_cfg_schema *s, const void *obj, const char *path,
                char *buf, size_t len);
 const struct dp_cfg_field *dp_cfg_find(const struct dp_cfg_schema *s, const char *path);
+/* The known key closest to a misspelt one, or NULL when none is close. */
+const char *dp_cfg_suggest(const struct dp_cfg_schema *s, const char *path);
 /* Write every field as "path: value" lines (a resolved scenario, for records). */
 int dp_cfg_dump(const struct dp_cfg_schema *s, const void *obj, char *buf, size_t len);
 

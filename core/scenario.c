@@ -296,8 +296,13 @@ static int ref_node(void *obj, size_t size, char *ref, size_t ref_len,
         const struct dp_cfg_field *f = dp_cfg_find(schema, name);
         char at[700];
         snprintf(at, sizeof at, "%s:%lu", file, (unsigned long)k->start_mark.line + 1);
-        if (!f)
+        if (!f) {
+            const char *hint = dp_cfg_suggest(schema, name);
+            if (hint)
+                return dp_err_set(err, DP_EINVAL, "%s: unknown key '%s.%s' (did you mean '%s.%s'?)",
+                                  at, key, name, key, hint);
             return dp_err_set(err, DP_EINVAL, "%s: unknown key '%s.%s'", at, key, name);
+        }
         if (v->type != YAML_SCALAR_NODE)
             return dp_err_set(err, DP_EINVAL, "%s: field '%s.%s': expected a single value",
                               at, key, name);

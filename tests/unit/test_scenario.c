@@ -3,6 +3,7 @@
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/scenario.h"
 
@@ -69,6 +70,18 @@ START_TEST(duplicate_key) { expect_error(BAD "duplicate_key.yaml", "duplicate_ke
 END_TEST
 START_TEST(negative_agents) { expect_error(BAD "negative_agents.yaml", "negative_agents.yaml:5", "workload.synthetic.agents"); }
 END_TEST
+START_TEST(nested_typo_suggests)
+{
+    char path[] = "/tmp/dp_nested_typo_XXXXXX";
+    int fd = mkstemp(path);
+    const char *text = "name: t\nmodel: ds27b\nhardware:\n  base: hopper\n  snic_bww: 1e10\n";
+    ck_assert_int_eq(write(fd, text, strlen(text)), (int)strlen(text));
+    close(fd);
+    expect_error(path, ":5: unknown key 'hardware.snic_bww'", "did you mean 'hardware.snic_bw'");
+    unlink(path);
+}
+END_TEST
+
 START_TEST(missing_file) { expect_error(BAD "no_such_file.yaml", "no_such_file.yaml", "cannot open"); }
 END_TEST
 
@@ -87,6 +100,7 @@ int main(void)
     tcase_add_test(tc, duplicate_key);
     tcase_add_test(tc, negative_agents);
     tcase_add_test(tc, missing_file);
+    tcase_add_test(tc, nested_typo_suggests);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
