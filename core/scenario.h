@@ -90,6 +90,12 @@ int dp_scenario_validate(const struct dp_scenario *sc, struct dp_err *err);
 int dp_scenario_dump(const struct dp_scenario *sc, char *buf, size_t len);
 const struct dp_cfg_schema *dp_scenario_schema(void);
 
+/* Build the scenario's workload: its trace, or the synthetic generator
+ * seeded with the scenario's seed. trace_override replaces the scenario's
+ * workload with a file (Mooncake or agent sessions). */
+int dp_workload_build(const struct dp_scenario *sc, const char *trace_override,
+                      struct dp_workload *w, struct dp_err *err);
+
 /* Resolve a model or hardware name to a file: names look in the models
  * folder (DUALPATH_MODELS or the source tree's models/), paths relative to
  * the scenario's folder. */

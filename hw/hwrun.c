@@ -13,7 +13,6 @@
 #include "core/report.h"
 #include "hw/hwrun.h"
 #include "hw/platform_cuda.h"
-#include "sim/run.h"
 
 static volatile sig_atomic_t dp_hw_interrupted;
 

@@ -18,47 +18,6 @@ static double wall_now(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void resolve(char *out, size_t len, const char *dir, const char *path)
-{
-    if (path[0] == '/' || !dir[0])
-        snprintf(out, len, "%s", path);
-    else
-        snprintf(out, len, "%s/%s", dir, path);
-}
-
-int dp_workload_build(const struct dp_scenario *sc, const char *trace_override,
-                      struct dp_workload *w, struct dp_err *err)
-{
-    int rc;
-    if (trace_override || sc->workload.kind == DP_WL_TRACE) {
-        char path[1100];
-        if (trace_override)
-            snprintf(path, sizeof path, "%s", trace_override);
-        else
-            resolve(path, sizeof path, sc->dir, sc->workload.trace);
-        rc = dp_trace_load(path, DP_TRACE_AUTO, w, err);
-        if (rc)
-            return rc;
-        if (sc->workload.limit && w->n_sessions > sc->workload.limit)
-            w->n_sessions = sc->workload.limit;
-        return 0;
-    }
-    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
-    if (!rng)
-        return dp_err_set(err, DP_ENOMEM, "out of memory");
-    gsl_rng_set(rng, (unsigned long)sc->seed);
-    dp_workload_init(w, sc->workload.block_tokens);
-    rc = dp_synth_generate(&sc->workload.synthetic, rng, w, err);
-    gsl_rng_free(rng);
-    if (rc) {
-        /* the generator names the parameter; say where it lives */
-        char msg[sizeof err->msg];
-        memcpy(msg, err->msg, sizeof msg);
-        snprintf(err->msg, sizeof err->msg, "%.200s: %.300s", sc->file, msg);
-    }
-    return rc;
-}
-
 static void progress(const struct dp_sim *s, struct dp_core *core, const char *label,
                      double t0, int final)
 {

@@ -12,12 +12,6 @@
 #include "core/scenario.h"
 #include "traces/workload.h"
 
-/* Build the scenario's workload: its trace, or the synthetic generator
- * seeded with the scenario's seed. trace_override replaces the scenario's
- * workload with a file (Mooncake or agent sessions). */
-int dp_workload_build(const struct dp_scenario *sc, const char *trace_override,
-                      struct dp_workload *w, struct dp_err *err);
-
 struct dp_sim_opts {
     int progress;                    /* show progress on stderr */
     const char *label;               /* shown in the progress line */
