@@ -18,22 +18,7 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export OMPI_MCA_btl_vader_single_copy_mechanism=none OMPI_MCA_rmaps_base_oversubscribe=1
 MPIRUN=(mpirun -np 2)
 
-cat >"$T/s.yaml" <<'YAML'
-name: e2e-mpi
-seed: 11
-model: ds27b
-hardware: hopper
-cluster: {prefill_engines: 1, decode_engines: 1, prefill_gpus: 8, decode_gpus: 8}
-workload:
-  synthetic: {rate: 1, duration_s: 10, turns_mean: 4, prompt_tokens_mean: 16000,
-              append_tokens_mean: 300, output_tokens_mean: 40, think_s_mean: 0.3}
-slo: {ttft_ms: 500, tpot_ms: 50}
-sweep:
-  vary:
-    cluster.prefill_engines: [1, 2]
-    policy.name: [basic, dualpath]
-  goal: {kind: max_rate, rate_lo: 0.5, rate_hi: 64, tolerance: 0.02}
-YAML
+cp "$ROOT/tests/data/sweep_max_rate.yaml" "$T/s.yaml"
 points() { local n; n="$(grep -c '^P' "$1" 2>/dev/null)"; echo "${n:-0}"; }
 
 "$DP" sweep "$T/s.yaml" -j 1 -o "$T/local" --no-plot -q >"$T/local.out" 2>&1 && ok || { bad local; cat "$T/local.out"; }

@@ -10,22 +10,7 @@ fail=0; pass=0
 ok() { pass=$((pass+1)); }
 bad() { echo "FAIL $1"; fail=$((fail+1)); }
 
-cat >"$T/s.yaml" <<'YAML'
-name: e2e-resume
-seed: 5
-model: ds27b
-hardware: hopper
-cluster: {prefill_engines: 1, decode_engines: 1, prefill_gpus: 8, decode_gpus: 8}
-workload:
-  synthetic: {rate: 1, duration_s: 10, turns_mean: 4, prompt_tokens_mean: 16000,
-              append_tokens_mean: 300, output_tokens_mean: 40, think_s_mean: 0.3}
-slo: {ttft_ms: 500, tpot_ms: 50}
-sweep:
-  vary:
-    cluster.prefill_engines: [1, 2]
-    policy.name: [basic, dualpath]
-  goal: {kind: max_rate, rate_lo: 0.5, rate_hi: 64, tolerance: 0.02}
-YAML
+cp "$ROOT/tests/data/sweep_max_rate.yaml" "$T/s.yaml"
 points() { local n; n="$(grep -c '^P' "$1" 2>/dev/null)"; echo "${n:-0}"; }
 
 "$DP" sweep "$T/s.yaml" -j 2 -o "$T/ref" --no-plot -q >"$T/ref.out" 2>&1 && ok || { bad reference; cat "$T/ref.out"; }
