@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/policy.h"
@@ -28,6 +29,12 @@ static void on_signal(int sig)
     dp_interrupted = sig;
 }
 
+/* Called first by every command that simulates, before any scenario is
+ * read: a signal that arrives while the workload is being built is kept,
+ * and the run stops at its first event with its (empty) results marked
+ * incomplete. SIGINT is set even when it was inherited as ignored: a job
+ * that a non-interactive shell starts with & begins with SIGINT ignored,
+ * and `kill -INT` must still stop it cleanly. */
 void dp_cli_install_signals(void)
 {
     struct sigaction sa;
@@ -36,6 +43,54 @@ void dp_cli_install_signals(void)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
+}
+
+int dp_cli_interrupted_status(void)
+{
+    return 128 + (dp_interrupted ? (int)dp_interrupted : SIGINT);
+}
+
+uint64_t dp_cli_test_at(const char *where)
+{
+    const char *e = getenv("DUALPATH_TEST_WAIT");
+    size_t n = strlen(where);
+    if (!e || strncmp(e, where, n) || (e[n] && e[n] != '='))
+        return 0;
+    return e[n] == '=' ? strtoull(e + n + 1, NULL, 10) : 1;
+}
+
+void dp_cli_test_wait(const char *where, uint64_t n)
+{
+    fprintf(stderr, "dualpath: test: waiting for a signal at %s %llu\n", where, (unsigned long long)n);
+    fflush(stderr);
+    /* at most a minute: a test that never signals fails on its own */
+    for (int i = 0; i < 6000 && !dp_interrupted; i++)
+        nanosleep(&(struct timespec){ 0, 10000000 }, NULL);
+}
+
+static void event_hook(uint64_t events)
+{
+    dp_cli_test_wait("event", events);
+}
+
+struct dp_sim_opts dp_cli_sim_opts(int quiet, const char *label)
+{
+    struct dp_sim_opts o = { .progress = !quiet && isatty(2), .label = label, .interrupt = &dp_interrupted };
+    o.hook_at = dp_cli_test_at("event");
+    o.hook = o.hook_at ? event_hook : NULL;
+    return o;
+}
+
+void dp_cli_start(void)
+{
+    dp_cli_install_signals();
+    if (dp_cli_test_at("start"))
+        dp_cli_test_wait("start", 1);
 }
 
 static void usage(FILE *out)
@@ -135,6 +190,7 @@ static int cmd_run(int argc, char **argv)
         fprintf(stderr, "dualpath run: expected one SCENARIO.yaml (see dualpath --help)\n");
         return 2;
     }
+    dp_cli_start();
     struct dp_scenario sc;
     struct dp_err err = { "" };
     struct dp_workload w;
@@ -149,9 +205,8 @@ static int cmd_run(int argc, char **argv)
         snprintf(defout, sizeof defout, "%s.h5", sc.name);
         out = defout;
     }
-    struct dp_sim_opts o = { !quiet && isatty(2), sc.name, &dp_interrupted };
+    struct dp_sim_opts o = dp_cli_sim_opts(quiet, sc.name);
     struct dp_sim_result res;
-    dp_cli_install_signals();
     int rc = dp_sim_run(&sc, &w, &o, &res, &err);
     if (rc && rc != DP_EINTR) {
         fprintf(stderr, "dualpath: %s\n", err.msg);
@@ -171,8 +226,7 @@ static int cmd_run(int argc, char **argv)
         fprintf(stderr, "dualpath: %s; results so far are marked incomplete\n", err.msg);
     dp_sim_result_free(&res);
     dp_workload_free(&w);
-    /* interrupted: 128 + the signal, as a shell reports a process it killed */
-    return wrc ? 1 : rc == DP_EINTR ? 128 + (dp_interrupted ? (int)dp_interrupted : SIGINT) : 0;
+    return wrc ? 1 : rc == DP_EINTR ? dp_cli_interrupted_status() : 0;
 }
 
 static int cmd_trace(int argc, char **argv)
