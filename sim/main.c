@@ -105,18 +105,9 @@ static void usage(FILE *out)
             "Simulate agentic LLM inference on a prefill/decode cluster whose KV-Cache\n"
             "lives in external storage, under the Basic and DualPath policies.\n"
             "\n"
-            "commands:\n"
+            "commands (each answers --help with its options):\n"
             "  run SCENARIO.yaml      simulate one scenario; summary on stdout, results in HDF5\n"
-            "      -o, --output FILE  results file (default: NAME.h5 in the current folder)\n"
-            "      --seed N           override the scenario's seed\n"
-            "      --trace FILE       replay a Mooncake or agent-session trace instead of the\n"
-            "                         scenario's workload\n"
-            "      --set KEY=VALUE    override any scenario key (e.g. cluster.prefill_engines=4,\n"
-            "                         hardware.snic_bw=2.5e10, policy.name=dualpath); repeatable\n"
-            "      -q, --quiet        no progress on stderr\n"
             "  compare SCENARIO.yaml  the same workload under several policies, side by side\n"
-            "      --policies LIST    comma-separated (default basic,dualpath,oracle)\n"
-            "      -o PREFIX          results PREFIX-POLICY.h5 and PREFIX.png\n"
             "  sweep SCENARIO.yaml    capacity planning over the scenario's sweep: section\n"
             "  trace stats FILE       statistics of a trace (Mooncake JSONL or agent sessions)\n"
             "  trace gen SCENARIO.yaml -o FILE\n"
@@ -127,6 +118,55 @@ static void usage(FILE *out)
             "\n"
             "  --help, --version\n"
             "\nScenario keys: scenarios/README.md. Results layout: core/h5out.c.\n");
+}
+
+static void run_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: dualpath run SCENARIO.yaml [options]\n"
+            "\n"
+            "Simulate one scenario: a summary on stdout, the results in an HDF5 file.\n"
+            "\n"
+            "  -o, --output FILE  results file (default: NAME.h5 in the current folder);\n"
+            "                     checked before the simulation starts\n"
+            "  --seed N           override the scenario's seed\n"
+            "  --trace FILE       replay a Mooncake or agent-session trace instead of the\n"
+            "                     scenario's workload\n"
+            "  --set KEY=VALUE    override any scenario key (e.g. cluster.prefill_engines=4,\n"
+            "                     hardware.snic_bw=2.5e10, policy.name=dualpath); repeatable;\n"
+            "                     dualpath keys lists them\n"
+            "  -q, --quiet        no progress on stderr\n"
+            "  -h, --help         this text\n"
+            "\n"
+            "Ctrl-C (SIGINT) or SIGTERM stops the run at its next event and writes the\n"
+            "results so far, marked incomplete; the exit status is then 128 + the signal.\n");
+}
+
+int dp_cli_common_opt(struct dp_cli_common *c, int opt, const char *arg, const char *cmd)
+{
+    char *end;
+    switch (opt) {
+    case 'o': c->out = arg; return 0;
+    case 't': c->trace = arg; return 0;
+    case 'q': c->quiet = 1; return 0;
+    case 's':
+        errno = 0;
+        c->seed = strtoull(arg, &end, 10);
+        if (!*arg || *end || errno || arg[0] == '-') {
+            fprintf(stderr, "dualpath %s: --seed '%s': expected a non-negative integer\n", cmd, arg);
+            return 2;
+        }
+        c->have_seed = 1;
+        return 0;
+    case 'S':
+        if (c->n_sets == DP_CLI_MAX_SETS) {
+            fprintf(stderr, "dualpath %s: at most %d --set options\n", cmd, DP_CLI_MAX_SETS);
+            return 2;
+        }
+        c->sets[c->n_sets++] = (char *)arg;
+        return 0;
+    }
+    return -1;
 }
 
 int dp_cli_load_scenario(struct dp_scenario *sc, const char *file, uint64_t seed, int have_seed,
@@ -158,40 +198,19 @@ static int cmd_run(int argc, char **argv)
         { "quiet", no_argument, NULL, 'q' },        { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    const char *out = NULL, *trace = NULL;
-    char *sets[64];
-    int n_sets = 0, quiet = 0, have_seed = 0, c;
-    uint64_t seed = 0;
+    struct dp_cli_common o = { 0 };
+    int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
-        switch (c) {
-        case 'o': out = optarg; break;
-        case 's': {
-            char *end;
-            errno = 0;
-            seed = strtoull(optarg, &end, 10);
-            if (*end || errno || optarg[0] == '-') {
-                fprintf(stderr, "dualpath run: --seed '%s': expected a non-negative integer\n", optarg);
-                return 2;
-            }
-            have_seed = 1;
-            break;
+        if (c == 'h') {
+            run_usage(stdout);
+            return 0;
         }
-        case 't': trace = optarg; break;
-        case 'S':
-            if (n_sets == 64) {
-                fprintf(stderr, "dualpath run: at most 64 --set options\n");
-                return 2;
-            }
-            sets[n_sets++] = optarg;
-            break;
-        case 'q': quiet = 1; break;
-        case 'h': usage(stdout); return 0;
-        default: return 2;
-        }
+        if (dp_cli_common_opt(&o, c, optarg, "run"))
+            return 2;
     }
     if (optind != argc - 1) {
-        fprintf(stderr, "dualpath run: expected one SCENARIO.yaml (see dualpath --help)\n");
+        fprintf(stderr, "dualpath run: expected one SCENARIO.yaml (see dualpath run --help)\n");
         return 2;
     }
     dp_cli_start();
@@ -199,26 +218,31 @@ static int cmd_run(int argc, char **argv)
     struct dp_err err = { "" };
     struct dp_workload w;
     memset(&w, 0, sizeof w);
-    if (dp_cli_load_scenario(&sc, argv[optind], seed, have_seed, sets, n_sets, &err) ||
-        dp_workload_build(&sc, trace, &w, &err)) {
+    char defout[300];
+    const char *out = o.out ? o.out : defout;
+    /* the results' path is checked before the (maybe long) build and run */
+    int rc = dp_cli_load_scenario(&sc, argv[optind], o.seed, o.have_seed, o.sets, o.n_sets, &err);
+    if (!rc) {
+        snprintf(defout, sizeof defout, "%s.h5", sc.name);
+        rc = dp_output_check(out, defout, &err);
+    }
+    if (!rc)
+        rc = dp_workload_build(&sc, o.trace, &w, &err);
+    if (rc) {
         fprintf(stderr, "dualpath: %s\n", err.msg);
+        dp_workload_free(&w);
         return 1;
     }
-    char defout[300];
-    if (!out) {
-        snprintf(defout, sizeof defout, "%s.h5", sc.name);
-        out = defout;
-    }
-    struct dp_sim_opts o = dp_cli_sim_opts(quiet, sc.name);
+    struct dp_sim_opts so = dp_cli_sim_opts(o.quiet, sc.name);
     struct dp_sim_result res;
-    int rc = dp_sim_run(&sc, &w, &o, &res, &err);
+    rc = dp_sim_run(&sc, &w, &so, &res, &err);
     if (rc && rc != DP_EINTR) {
         fprintf(stderr, "dualpath: %s\n", err.msg);
         dp_workload_free(&w);
         return 1;
     }
     struct dp_run_info info;
-    dp_sim_result_info(&res, &sc, trace ? trace : w.source, &info);
+    dp_sim_result_info(&res, &sc, o.trace ? o.trace : w.source, &info);
     dp_report_print(stdout, &info);
     struct dp_err werr = { "" };
     int wrc = dp_h5_write(out, &info, &werr);

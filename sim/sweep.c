@@ -366,12 +366,15 @@ static void config_rows(struct sweep *s, struct dp_sweep_cfgrow *cr)
     int mr = s->sp.goal.kind == DP_GOAL_MAX_RATE;
     for (uint64_t c = 0; c < s->sp.n_configs; c++) {
         cr[c] = (struct dp_sweep_cfgrow){ c, s->cfgs[c].gpus, s->cfgs[c].pe, s->cfgs[c].de, 0, 0, 0, 0, 0, NULL };
-        if (mr) {
+        double r;
+        if (mr && (s->plan.running[c] || dp_rate_search_next(&s->plan.rs[c], &r))) {
+            cr[c].capacity = NAN;   /* an interrupted sweep: this search is not over */
+        } else if (mr) {
             cr[c].capacity = dp_rate_search_answer(&s->plan.rs[c], &cr[c].capped);
             cr[c].meets = cr[c].capacity > 0;
         }
     }
-    for (size_t i = 0; i < s->n_rows; i++) {
+    for (size_t i = 0; i < s->n_rows; i++) {   /* the finished rows (finish()) */
         const struct row *r = &s->rows[i];
         struct dp_sweep_cfgrow *c = &cr[r->pr.cfg];
         const struct dp_sweep_res *res = &s->pts[r->point].res;
@@ -492,10 +495,11 @@ static void print_configs(const struct sweep *s, const struct dp_sweep_cfgrow *c
         char pd[32];
         snprintf(pd, sizeof pd, "%u+%u", cr[c].pe, cr[c].de);
         if (mr) {
-            char cap[32];
-            snprintf(cap, sizeof cap, cr[c].capacity <= 0 ? "< %g" : cr[c].capped ? ">= %g" : "%g",
-                     cr[c].capacity <= 0 ? sp->goal.rate_lo : cr[c].capacity);
-            printf("%5u %7s %11s %9.4g %6u\n", cr[c].gpus, pd, cap, cr[c].capacity / cr[c].gpus, cr[c].probes);
+            char cap[32], per[32];
+            snprintf(cap, sizeof cap, isnan(cr[c].capacity) ? "unfinished" : cr[c].capacity <= 0 ? "< %g"
+                     : cr[c].capped ? ">= %g" : "%g", cr[c].capacity <= 0 ? sp->goal.rate_lo : cr[c].capacity);
+            snprintf(per, sizeof per, isnan(cr[c].capacity) ? "-" : "%.4g", cr[c].capacity / cr[c].gpus);
+            printf("%5u %7s %11s %9s %6u\n", cr[c].gpus, pd, cap, per, cr[c].probes);
             continue;
         }
         const struct dp_summary *m = &cr[c].res->s;
@@ -504,13 +508,16 @@ static void print_configs(const struct sweep *s, const struct dp_sweep_cfgrow *c
     }
 }
 
-static int finish(struct sweep *s, struct dp_err *err)
+/* Write and print the table. complete = 0: the sweep was interrupted; the
+ * table holds the points finished so far, is marked incomplete, and the
+ * goal is not answered. */
+static int finish(struct sweep *s, int complete, struct dp_err *err)
 {
     /* the table is in (configuration, probe) order: the same for any -j or rank count */
     qsort(s->rows, s->n_rows, sizeof *s->rows, by_probe);
     size_t n = 0;
     for (size_t i = 0; i < s->n_rows; i++)
-        if (dp_plan_keeps(&s->plan, s->rows[i].pr.cfg))
+        if (s->rows[i].done && dp_plan_keeps(&s->plan, s->rows[i].pr.cfg))
             s->rows[n++] = s->rows[i];   /* others ran ahead of the answer: journaled, not tabled */
     s->n_rows = n;
     struct dp_sweep_row *rows = calloc(n ? n : 1, sizeof *rows);
@@ -528,13 +535,16 @@ static int finish(struct sweep *s, struct dp_err *err)
     }
     if (!rc) {
         config_rows(s, cr);
-        if (s->sp.goal.kind == DP_GOAL_MAX_RATE)
+        if (!complete)
+            snprintf(answer, 1 << 16, "interrupted before the goal was answered: %zu points finished "
+                     "(the same command with --resume continues)", n);
+        else if (s->sp.goal.kind == DP_GOAL_MAX_RATE)
             answer_max_rate(s, cr, answer, 1 << 16);
         else if (s->sp.goal.kind == DP_GOAL_MIN_GPUS)
             answer_min_gpus(s, cr, answer, 1 << 16);
         else
             answer_grid(s, cr, answer, 1 << 16);
-        struct dp_sweep_table t = { &s->sp, s->base.name, rows, n, cr, s->sp.n_configs, answer };
+        struct dp_sweep_table t = { &s->sp, s->base.name, rows, n, cr, s->sp.n_configs, answer, complete };
         rc = dp_sweep_write(s->o.prefix, &t, err);
     }
     if (!rc) {
@@ -684,6 +694,11 @@ static int coordinate(struct sweep *s, struct dp_err *err)
     draw(s, 1);
     dp_journal_close(&s->j);
     if (rc == DP_EINTR) {
+        struct dp_err werr = { "" };
+        if (finish(s, 0, &werr))
+            fprintf(stderr, "dualpath sweep: %s\n", werr.msg);
+        else
+            printf("results    %s.h5, %s.csv (marked incomplete)\n", s->o.prefix, s->o.prefix);
         fprintf(stderr, "dualpath sweep: interrupted; %zu finished points are kept in %s.journal: run the same command with --resume to continue\n",
                 s->simulated + s->journaled, s->o.prefix);
         return dp_cli_interrupted_status();
@@ -692,7 +707,7 @@ static int coordinate(struct sweep *s, struct dp_err *err)
         fprintf(stderr, "dualpath sweep: %s\n(finished points are kept in %s.journal; --resume continues)\n", err->msg, s->o.prefix);
         return 1;
     }
-    if (finish(s, err)) {
+    if (finish(s, 1, err)) {
         fprintf(stderr, "dualpath sweep: %s\n", err->msg);
         return 1;
     }
@@ -706,6 +721,20 @@ static int coordinate(struct sweep *s, struct dp_err *err)
     report_ranks(s);
     printf("results    %s.h5, %s.csv (journal %s.journal)\n", s->o.prefix, s->o.prefix, s->o.prefix);
     return 0;
+}
+
+static int check_outputs(const struct sweep *s, struct dp_err *err)
+{
+    static const char *const ext[] = { "journal", "h5", "csv", "png" };
+    char example[300], path[700];
+    snprintf(example, sizeof example, "%s-sweep", s->base.name);
+    int rc = dp_prefix_check(s->o.prefix, example, err);
+    for (int i = 0; !rc && i < 4; i++) {
+        snprintf(path, sizeof path, "%s.%s", s->o.prefix, ext[i]);
+        if (i < 3 || s->o.plot)
+            rc = dp_output_check(path, example, err);
+    }
+    return rc;
 }
 
 static void plot(const struct sweep *s)
@@ -745,6 +774,12 @@ int dp_cmd_sweep(int argc, char **argv)
             list_configs(&s);
         sweep_free(&s);
         return 0;
+    }
+    /* rank 0 writes every file: checked there, before any simulation */
+    if (!quiet_rank && check_outputs(&s, &err)) {
+        fprintf(stderr, "dualpath: %s\n", err.msg);
+        sweep_free(&s);
+        return 1;
     }
     rc = dp_dist_open(&s.dist, s.o.jobs, &s.base, &err);
     if (rc) {

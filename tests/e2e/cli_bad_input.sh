@@ -36,7 +36,7 @@ done
 # a results path in a folder that does not exist: clear error, nothing left
 rm -rf "$T/nodir"
 "$DP" run "$ROOT/tests/data/small.yaml" -o "$T/nodir/out.h5" -q >/dev/null 2>"$T/stderr"
-if [ $? -ne 0 ] && grep -q "cannot create the results file" "$T/stderr"; then pass=$((pass+1)); else echo "FAIL nodir"; cat "$T/stderr"; fail=$((fail+1)); fi
+if [ $? -ne 0 ] && grep -q "nodir does not exist" "$T/stderr"; then pass=$((pass+1)); else echo "FAIL nodir"; cat "$T/stderr"; fail=$((fail+1)); fi
 
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
