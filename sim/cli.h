@@ -40,8 +40,9 @@ struct dp_cli_common {
     uint64_t seed;
 };
 /* Take getopt's option opt (with its argument) if it is one of -o, --trace,
- * -q, --seed, --set (getopt values 'o', 't', 'q', 's', 'S'): 0 taken, 2 a
- * bad value (said on stderr, naming the command cmd), -1 not one of them. */
+ * -q, --seed, --set, --version (getopt values 'o', 't', 'q', 's', 'S', 'V'):
+ * 0 taken, 1 --version answered (exit 0), 2 a bad value (said on stderr,
+ * naming the command cmd), -1 not one of them. */
 int dp_cli_common_opt(struct dp_cli_common *c, int opt, const char *arg, const char *cmd);
 
 /* Load a scenario, then apply --seed and --set KEY=VALUE overrides. */

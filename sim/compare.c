@@ -97,11 +97,11 @@ int dp_cmd_compare(int argc, char **argv)
         { "seed", required_argument, NULL, 's' },     { "trace", required_argument, NULL, 't' },
         { "set", required_argument, NULL, 'S' },      { "quiet", no_argument, NULL, 'q' },
         { "no-plot", no_argument, NULL, 'P' },        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
+        { "version", no_argument, NULL, 'V' },        { NULL, 0, NULL, 0 },
     };
     char plist[512] = "basic,dualpath,oracle";
     struct dp_cli_common o = { 0 };
-    int plot = 1, c;
+    int plot = 1, c, r;
     optind = 1;
     while ((c = getopt_long(argc, argv, "p:o:qh", opts, NULL)) != -1) {
         if (c == 'h') {
@@ -112,8 +112,8 @@ int dp_cmd_compare(int argc, char **argv)
             snprintf(plist, sizeof plist, "%s", optarg);
         else if (c == 'P')
             plot = 0;
-        else if (dp_cli_common_opt(&o, c, optarg, "compare"))
-            return 2;
+        else if ((r = dp_cli_common_opt(&o, c, optarg, "compare")))
+            return r == 1 ? 0 : 2;
     }
     if (optind != argc - 1) {
         fprintf(stderr, "dualpath compare: expected one SCENARIO.yaml (see dualpath compare --help)\n");

@@ -146,6 +146,7 @@ int dp_cli_common_opt(struct dp_cli_common *c, int opt, const char *arg, const c
 {
     char *end;
     switch (opt) {
+    case 'V': printf("dualpath %s\n", DP_VERSION); return 1;
     case 'o': c->out = arg; return 0;
     case 't': c->trace = arg; return 0;
     case 'q': c->quiet = 1; return 0;
@@ -196,7 +197,7 @@ static int cmd_run(int argc, char **argv)
         { "output", required_argument, NULL, 'o' }, { "seed", required_argument, NULL, 's' },
         { "trace", required_argument, NULL, 't' },  { "set", required_argument, NULL, 'S' },
         { "quiet", no_argument, NULL, 'q' },        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
+        { "version", no_argument, NULL, 'V' },      { NULL, 0, NULL, 0 },
     };
     struct dp_cli_common o = { 0 };
     int c;
@@ -206,8 +207,9 @@ static int cmd_run(int argc, char **argv)
             run_usage(stdout);
             return 0;
         }
-        if (dp_cli_common_opt(&o, c, optarg, "run"))
-            return 2;
+        int r = dp_cli_common_opt(&o, c, optarg, "run");
+        if (r)
+            return r == 1 ? 0 : 2;
     }
     if (optind != argc - 1) {
         fprintf(stderr, "dualpath run: expected one SCENARIO.yaml (see dualpath run --help)\n");
@@ -257,65 +259,151 @@ static int cmd_run(int argc, char **argv)
     return wrc ? 1 : rc == DP_EINTR ? dp_cli_interrupted_status() : 0;
 }
 
+static void trace_stats_usage(FILE *out)
+{
+    fprintf(out, "usage: dualpath trace stats FILE\n"
+                 "\n"
+                 "What a trace holds (Mooncake JSONL or agent sessions, told apart by the first\n"
+                 "record): sessions, requests, turns per session, token counts, prefix reuse, span.\n");
+}
+
+static void trace_gen_usage(FILE *out)
+{
+    fprintf(out, "usage: dualpath trace gen SCENARIO.yaml -o FILE\n"
+                 "\n"
+                 "Write the scenario's synthetic agents as an agent-session trace (traces/README.md)\n"
+                 "that dualpath run --trace FILE replays.\n");
+}
+
+static void trace_usage(FILE *out)
+{
+    fprintf(out, "usage: dualpath trace stats FILE\n"
+                 "       dualpath trace gen SCENARIO.yaml -o FILE\n"
+                 "\n"
+                 "  stats   what a trace holds (Mooncake JSONL or agent sessions)\n"
+                 "  gen     the scenario's synthetic agents as an agent-session trace\n"
+                 "each takes --help\n");
+}
+
+/* --help or --version anywhere in a sub-command's own arguments (those
+ * that take no option values): 1 and *rc set when one was answered. */
+static int help_or_version(int argc, char **argv, void (*help)(FILE *), int *rc)
+{
+    for (int i = 1; i < argc; i++) {
+        if (is_help(argv[i])) {
+            help(stdout);
+            return *rc = 0, 1;
+        }
+        if (!strcmp(argv[i], "--version")) {
+            printf("dualpath %s\n", DP_VERSION);
+            return *rc = 0, 1;
+        }
+    }
+    return 0;
+}
+
+static int trace_stats(int argc, char **argv)
+{
+    int rc;
+    if (help_or_version(argc, argv, trace_stats_usage, &rc))
+        return rc;
+    if (argc != 2) {
+        trace_stats_usage(stderr);
+        return 2;
+    }
+    struct dp_workload w;
+    struct dp_err err = { "" };
+    struct dp_trace_stats st;
+    if (dp_trace_load(argv[1], DP_TRACE_AUTO, &w, &err)) {
+        fprintf(stderr, "dualpath: %s\n", err.msg);
+        return 1;
+    }
+    dp_trace_stats(&w, &st);
+    printf("trace          %s\n", argv[1]);
+    printf("sessions       %llu\n", (unsigned long long)st.sessions);
+    printf("requests       %llu\n", (unsigned long long)st.requests);
+    printf("turns/session  %.1f\n", st.turns_mean);
+    printf("input tokens   mean %.0f  p50 %.0f  p99 %.0f\n", st.input_mean, st.input_p50,
+           st.input_p99);
+    printf("new tokens     mean %.0f\n", st.append_mean);
+    printf("output tokens  mean %.0f\n", st.output_mean);
+    printf("prefix reuse   %.1f%% of input tokens\n", 100 * st.reuse_fraction);
+    printf("span           %.1f s\n", st.span_s);
+    dp_workload_free(&w);
+    return 0;
+}
+
+static int trace_gen(int argc, char **argv)
+{
+    int rc;
+    const char *out = NULL, *scen = NULL;
+    if (help_or_version(argc, argv, trace_gen_usage, &rc))
+        return rc;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-o") && i + 1 < argc)
+            out = argv[++i];
+        else
+            scen = argv[i];
+    }
+    if (!out || !scen) {
+        trace_gen_usage(stderr);
+        return 2;
+    }
+    struct dp_scenario sc;
+    struct dp_workload w;
+    struct dp_err err = { "" };
+    memset(&w, 0, sizeof w);
+    rc = dp_scenario_load(&sc, scen, &err);
+    if (!rc)
+        rc = dp_output_check(out, "agents.jsonl", &err);
+    if (!rc)
+        rc = dp_workload_build(&sc, NULL, &w, &err);
+    if (!rc)
+        rc = dp_sessions_write(out, &w, &err);
+    if (rc) {
+        fprintf(stderr, "dualpath: %s\n", err.msg);
+        dp_workload_free(&w);
+        return 1;
+    }
+    printf("wrote %zu sessions to %s\n", w.n_sessions, out);
+    dp_workload_free(&w);
+    return 0;
+}
+
 static int cmd_trace(int argc, char **argv)
 {
-    if (argc >= 3 && !strcmp(argv[1], "stats")) {
-        struct dp_workload w;
-        struct dp_err err = { "" };
-        struct dp_trace_stats st;
-        if (dp_trace_load(argv[2], DP_TRACE_AUTO, &w, &err)) {
-            fprintf(stderr, "dualpath: %s\n", err.msg);
-            return 1;
-        }
-        dp_trace_stats(&w, &st);
-        printf("trace          %s\n", argv[2]);
-        printf("sessions       %llu\n", (unsigned long long)st.sessions);
-        printf("requests       %llu\n", (unsigned long long)st.requests);
-        printf("turns/session  %.1f\n", st.turns_mean);
-        printf("input tokens   mean %.0f  p50 %.0f  p99 %.0f\n", st.input_mean, st.input_p50,
-               st.input_p99);
-        printf("new tokens     mean %.0f\n", st.append_mean);
-        printf("output tokens  mean %.0f\n", st.output_mean);
-        printf("prefix reuse   %.1f%% of input tokens\n", 100 * st.reuse_fraction);
-        printf("span           %.1f s\n", st.span_s);
-        dp_workload_free(&w);
-        return 0;
-    }
-    if (argc >= 3 && !strcmp(argv[1], "gen")) {
-        const char *out = NULL;
-        const char *scen = NULL;
-        for (int i = 2; i < argc; i++) {
-            if (!strcmp(argv[i], "-o") && i + 1 < argc)
-                out = argv[++i];
-            else
-                scen = argv[i];
-        }
-        if (!out || !scen) {
-            fprintf(stderr, "usage: dualpath trace gen SCENARIO.yaml -o FILE\n");
-            return 2;
-        }
-        struct dp_scenario sc;
-        struct dp_workload w;
-        struct dp_err err = { "" };
-        memset(&w, 0, sizeof w);
-        if (dp_scenario_load(&sc, scen, &err) || dp_workload_build(&sc, NULL, &w, &err) ||
-            dp_sessions_write(out, &w, &err)) {
-            fprintf(stderr, "dualpath: %s\n", err.msg);
-            dp_workload_free(&w);
-            return 1;
-        }
-        printf("wrote %zu sessions to %s\n", w.n_sessions, out);
-        dp_workload_free(&w);
-        return 0;
-    }
-    fprintf(stderr, "usage: dualpath trace stats FILE | dualpath trace gen SCENARIO.yaml -o FILE\n");
+    int rc;
+    if (argc >= 2 && !strcmp(argv[1], "stats"))
+        return trace_stats(argc - 1, argv + 1);
+    if (argc >= 2 && !strcmp(argv[1], "gen"))
+        return trace_gen(argc - 1, argv + 1);
+    if (help_or_version(argc, argv, trace_usage, &rc))
+        return rc;
+    if (argc >= 2)
+        fprintf(stderr, "dualpath trace: unknown sub-command '%s'\n", argv[1]);
+    trace_usage(stderr);
     return 2;
+}
+
+static void keys_usage(FILE *out)
+{
+    fprintf(out, "usage: dualpath keys\n"
+                 "\n"
+                 "Every scenario key: its name, type and meaning, one a line\n"
+                 "(scenarios/README.md is generated from this).\n");
 }
 
 /* Every scenario key with its type, bounds and meaning (scenarios/README.md
  * is generated from this). */
-static int cmd_keys(void)
+static int cmd_keys(int argc, char **argv)
 {
+    int rc;
+    if (help_or_version(argc, argv, keys_usage, &rc))
+        return rc;
+    if (argc > 1) {
+        keys_usage(stderr);
+        return 2;
+    }
     static const char *const types[] = { "section", "integer", "integer", "number",
                                          "true/false", "text", "choice", "name or mapping" };
     const struct dp_cfg_schema *s = dp_scenario_schema();
@@ -330,8 +418,23 @@ static int cmd_keys(void)
     return 0;
 }
 
-static int cmd_policies(void)
+static void policies_usage(FILE *out)
 {
+    fprintf(out, "usage: dualpath policies\n"
+                 "\n"
+                 "The scheduling policies, one a line with what it does; a scenario's\n"
+                 "policy.name (or --set policy.name=NAME) picks one.\n");
+}
+
+static int cmd_policies(int argc, char **argv)
+{
+    int rc;
+    if (help_or_version(argc, argv, policies_usage, &rc))
+        return rc;
+    if (argc > 1) {
+        policies_usage(stderr);
+        return 2;
+    }
     for (const char *const *n = dp_policy_names(); *n; n++)
         printf("%-10s %s\n", *n, dp_policy_find(*n)->summary);
     return 0;
@@ -392,9 +495,9 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "trace"))
         return cmd_trace(argc - 1, argv + 1);
     if (!strcmp(cmd, "policies"))
-        return cmd_policies();
+        return cmd_policies(argc - 1, argv + 1);
     if (!strcmp(cmd, "keys"))
-        return cmd_keys();
+        return cmd_keys(argc - 1, argv + 1);
     if (!strcmp(cmd, "hw"))
         return cmd_hw(argc - 1, argv + 1);
     fprintf(stderr, "dualpath: unknown command '%s' (see dualpath --help)\n", cmd);

@@ -25,10 +25,8 @@
 
 struct opts {
     const char *file, *prefix;
-    int jobs, resume, restart, quiet, plot, list, have_seed;
-    uint64_t seed;
-    char *sets[64];
-    int n_sets;
+    int jobs, resume, restart, plot, list;
+    struct dp_cli_common c;     /* -o, --seed, --set, -q */
 };
 
 /* One distinct simulation. */
@@ -589,12 +587,12 @@ static int parse_args(struct opts *o, int argc, char **argv)
         { "seed", required_argument, NULL, 's' },   { "set", required_argument, NULL, 'S' },
         { "quiet", no_argument, NULL, 'q' },        { "no-plot", no_argument, NULL, 'P' },
         { "list", no_argument, NULL, 'l' },         { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
+        { "version", no_argument, NULL, 'V' },      { NULL, 0, NULL, 0 },
     };
     memset(o, 0, sizeof *o);
     o->jobs = 1;
     o->plot = 1;
-    int c;
+    int c, r;
     char *end;
     optind = 1;
     while ((c = getopt_long(argc, argv, "j:o:qh", lo, NULL)) != -1) {
@@ -606,30 +604,14 @@ static int parse_args(struct opts *o, int argc, char **argv)
                 return 2;
             }
             break;
-        case 'o': o->prefix = optarg; break;
         case 'r': o->resume = 1; break;
         case 'R': o->restart = 1; break;
-        case 's':
-            errno = 0;
-            o->seed = strtoull(optarg, &end, 10);
-            if (*end || errno || optarg[0] == '-') {
-                fprintf(stderr, "dualpath sweep: --seed '%s': expected a non-negative integer\n", optarg);
-                return 2;
-            }
-            o->have_seed = 1;
-            break;
-        case 'S':
-            if (o->n_sets == 64) {
-                fprintf(stderr, "dualpath sweep: at most 64 --set options\n");
-                return 2;
-            }
-            o->sets[o->n_sets++] = optarg;
-            break;
-        case 'q': o->quiet = 1; break;
         case 'P': o->plot = 0; break;
         case 'l': o->list = 1; break;
         case 'h': usage(stdout); return 0;
-        default: return 2;
+        default:
+            if ((r = dp_cli_common_opt(&o->c, c, optarg, "sweep")))
+                return r == 1 ? 0 : 2;
         }
     }
     if (optind != argc - 1) {
@@ -641,6 +623,7 @@ static int parse_args(struct opts *o, int argc, char **argv)
         return 2;
     }
     o->file = argv[optind];
+    o->prefix = o->c.out;
     return -1;
 }
 
@@ -687,7 +670,7 @@ static int coordinate(struct sweep *s, struct dp_err *err)
         fprintf(stderr, "dualpath sweep: %s\n", err->msg);
         return 1;
     }
-    s->progress = !s->o.quiet && isatty(2);
+    s->progress = !s->o.c.quiet && isatty(2);
     s->wait_at = dp_cli_test_at("point");
     s->t0 = now_s();
     rc = run_loop(s, err);
@@ -758,7 +741,7 @@ int dp_cmd_sweep(int argc, char **argv)
     int quiet_rank = dp_dist_env_rank() != 0;
     struct dp_err err = { "" };
     char defprefix[300];
-    if (dp_cli_load_scenario(&s.base, s.o.file, s.o.seed, s.o.have_seed, s.o.sets, s.o.n_sets, &err) ||
+    if (dp_cli_load_scenario(&s.base, s.o.file, s.o.c.seed, s.o.c.have_seed, s.o.c.sets, s.o.c.n_sets, &err) ||
         dp_sweep_spec_load(&s.sp, &s.base, &err) || resolve_configs(&s, &err)) {
         if (!quiet_rank)
             fprintf(stderr, "dualpath: %s\n", err.msg);
