@@ -106,13 +106,7 @@ int dp_core_create(struct dp_core **out, const struct dp_scenario *sc,
         goto fail;
     c->policy = dp_policy_find(sc->policy.name);
     if (!c->policy) {
-        char list[256] = "";
-        for (const char *const *n = dp_policy_names(); *n; n++) {
-            strncat(list, n == dp_policy_names() ? "" : ", ", sizeof list - strlen(list) - 1);
-            strncat(list, *n, sizeof list - strlen(list) - 1);
-        }
-        rc = dp_err_set(err, DP_EINVAL, "%s: field 'policy.name': unknown policy '%s' (known: %s)",
-                        sc->file, sc->policy.name, list);
+        rc = dp_policy_check(sc->policy.name, sc->file, err);
         goto fail;
     }
     c->view = (struct dp_cluster_view){ sc, core_pe(c, 0), c->n_pe, core_de(c, 0), c->n_de,
