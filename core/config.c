@@ -71,20 +71,21 @@ static int parse_u64(const char *v, uint64_t *out)
     return 0;
 }
 
-static int check_range(const struct dp_cfg_field *f, double x, const char *where,
+/* name: the field as the user wrote it (section.key), for messages. */
+static int check_range(const struct dp_cfg_field *f, const char *name, double x, const char *where,
                        struct dp_err *err)
 {
     if (f->min_exclusive ? !(x > f->min) : !(x >= f->min))
-        return dp_err_set(err, DP_ERANGE, "%s: field '%s': must be %s %g, got %g%s%s",
-                          where, f->path, f->min_exclusive ? ">" : ">=", f->min, x,
-                          f->help ? " (" : "", f->help ? f->help : "");
+        return dp_err_set(err, DP_ERANGE, "%s: field '%s': must be %s %g, got %g%s%s%s",
+                          where, name, f->min_exclusive ? ">" : ">=", f->min, x,
+                          f->help ? " (" : "", f->help ? f->help : "", f->help ? ")" : "");
     if (f->max > f->min && x > f->max)
         return dp_err_set(err, DP_ERANGE, "%s: field '%s': must be <= %g, got %g", where,
-                          f->path, f->max, x);
+                          name, f->max, x);
     return 0;
 }
 
-static int set_scalar(const struct dp_cfg_field *f, void *obj, const char *v,
+static int set_scalar(const struct dp_cfg_field *f, const char *name, void *obj, const char *v,
                       const char *where, struct dp_err *err)
 {
     char *p = (char *)obj + f->offset;
@@ -98,8 +99,8 @@ static int set_scalar(const struct dp_cfg_field *f, void *obj, const char *v,
         if (parse_u64(v, &u) || (f->type == DP_CFG_U32 && u > UINT32_MAX))
             return dp_err_set(err, DP_EINVAL,
                               "%s: field '%s': expected a non-negative integer, got '%s'",
-                              where, f->path, v);
-        if (check_range(f, (double)u, where, err))
+                              where, name, v);
+        if (check_range(f, name, (double)u, where, err))
             return DP_ERANGE;
         if (f->type == DP_CFG_U32)
             *(uint32_t *)p = (uint32_t)u;
@@ -111,8 +112,8 @@ static int set_scalar(const struct dp_cfg_field *f, void *obj, const char *v,
         d = strtod(v, &end);
         if (!*v || *end || errno || !isfinite(d))
             return dp_err_set(err, DP_EINVAL, "%s: field '%s': expected a number, got '%s'",
-                              where, f->path, v);
-        if (check_range(f, d, where, err))
+                              where, name, v);
+        if (check_range(f, name, d, where, err))
             return DP_ERANGE;
         *(double *)p = d;
         return 0;
@@ -123,12 +124,12 @@ static int set_scalar(const struct dp_cfg_field *f, void *obj, const char *v,
             *(int *)p = 0;
         else
             return dp_err_set(err, DP_EINVAL, "%s: field '%s': expected true or false, got '%s'",
-                              where, f->path, v);
+                              where, name, v);
         return 0;
     case DP_CFG_STR:
         if (strlen(v) >= f->size)
             return dp_err_set(err, DP_EINVAL, "%s: field '%s': longer than %zu characters",
-                              where, f->path, f->size - 1);
+                              where, name, f->size - 1);
         memcpy(p, v, strlen(v) + 1);
         return 0;
     case DP_CFG_ENUM:
@@ -144,11 +145,11 @@ static int set_scalar(const struct dp_cfg_field *f, void *obj, const char *v,
                 strncat(list, f->names[i], sizeof list - strlen(list) - 1);
             }
             return dp_err_set(err, DP_EINVAL, "%s: field '%s': '%s' is not one of: %s", where,
-                              f->path, v, list);
+                              name, v, list);
         }
     default:
         return dp_err_set(err, DP_EINVAL, "%s: field '%s': cannot be set from a string", where,
-                          f->path);
+                          name);
     }
 }
 
@@ -212,7 +213,7 @@ static int bind_node(const struct dp_cfg_schema *s, void *obj, const char *file,
                           file, line, path,
                           node->type == YAML_MAPPING_NODE ? "mapping" : "list");
     snprintf(where, sizeof where, "%s:%lu", file, line);
-    return set_scalar(f, obj, (char *)node->data.scalar.value, where, err);
+    return set_scalar(f, path, obj, (char *)node->data.scalar.value, where, err);
 }
 
 int dp_cfg_load_file(const struct dp_cfg_schema *s, void *obj, const char *file,
@@ -247,16 +248,26 @@ int dp_cfg_load_file(const struct dp_cfg_schema *s, void *obj, const char *file,
     return rc;
 }
 
-int dp_cfg_set(const struct dp_cfg_schema *s, void *obj, const char *path, const char *value,
-               const char *origin, struct dp_err *err)
+int dp_cfg_set_in(const struct dp_cfg_schema *s, void *obj, const char *section, const char *path,
+                  const char *value, const char *origin, struct dp_err *err)
 {
+    char name[300];
+    const char *dot = section ? "." : "";
+    snprintf(name, sizeof name, "%s%s%s", section ? section : "", dot, path);
     const struct dp_cfg_field *f = dp_cfg_find(s, path);
     if (!f || f->type == DP_CFG_SECTION || f->type == DP_CFG_CUSTOM) {
         const char *hint = f ? NULL : dp_cfg_suggest(s, path);
-        return dp_err_set(err, DP_EINVAL, "%s: unknown key '%s'%s%s%s", origin, path,
-                          hint ? " (did you mean '" : "", hint ? hint : "", hint ? "'?)" : "");
+        return dp_err_set(err, DP_EINVAL, "%s: unknown key '%s'%s%s%s%s%s", origin, name,
+                          hint ? " (did you mean '" : "", hint && section ? section : "",
+                          hint ? dot : "", hint ? hint : "", hint ? "'?)" : "");
     }
-    return set_scalar(f, obj, value, origin, err);
+    return set_scalar(f, name, obj, value, origin, err);
+}
+
+int dp_cfg_set(const struct dp_cfg_schema *s, void *obj, const char *path, const char *value,
+               const char *origin, struct dp_err *err)
+{
+    return dp_cfg_set_in(s, obj, NULL, path, value, origin, err);
 }
 
 int dp_cfg_get(const struct dp_cfg_schema *s, const void *obj, const char *path, char *buf,

@@ -59,6 +59,10 @@ int dp_cfg_bind_mapping(const struct dp_cfg_schema *s, void *obj, const char *fi
  * (e.g. "--set") for the error message. */
 int dp_cfg_set(const struct dp_cfg_schema *s, void *obj, const char *path,
                const char *value, const char *origin, struct dp_err *err);
+/* The same for a field of a section loaded with its own schema (the model
+ * or hardware of a scenario): messages name it section.path. */
+int dp_cfg_set_in(const struct dp_cfg_schema *s, void *obj, const char *section, const char *path,
+                  const char *value, const char *origin, struct dp_err *err);
 /* Format a field's value as text (for result files and sweep tables). */
 int dp_cfg_get(const struct dp_cfg_schema *s, const void *obj, const char *path,
                char *buf, size_t len);

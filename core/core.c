@@ -106,13 +106,7 @@ int dp_core_create(struct dp_core **out, const struct dp_scenario *sc,
         goto fail;
     c->policy = dp_policy_find(sc->policy.name);
     if (!c->policy) {
-        char list[256] = "";
-        for (const char *const *n = dp_policy_names(); *n; n++) {
-            strncat(list, n == dp_policy_names() ? "" : ", ", sizeof list - strlen(list) - 1);
-            strncat(list, *n, sizeof list - strlen(list) - 1);
-        }
-        rc = dp_err_set(err, DP_EINVAL, "%s: field 'policy.name': unknown policy '%s' (known: %s)",
-                        sc->file, sc->policy.name, list);
+        rc = dp_policy_check(sc->policy.name, sc->file, err);
         goto fail;
     }
     c->view = (struct dp_cluster_view){ sc, core_pe(c, 0), c->n_pe, core_de(c, 0), c->n_de,
@@ -126,6 +120,7 @@ int dp_core_create(struct dp_core **out, const struct dp_scenario *sc,
         goto fail;
     }
     c->total_requests = dp_workload_total_turns(w);
+    c->metrics.sessions_total = w->n_sessions;
     *out = c;
     return 0;
 fail:
@@ -365,11 +360,12 @@ void core_request_finished(struct dp_core *c, struct dp_request *r)
     struct dp_sess_state *st = &c->sess[r->sess];
     dp_time_t now = core_now(c);
     r->t_done = now;
+    int last = st->next_turn + 1 >= s->n_turns || r->failed;
     struct dp_req_rec rec = {
         .id = r->id, .session = s->id, .turn = r->turn, .pe = r->pe, .de = r->de,
         .input_tokens = r->input_tokens, .cached_tokens = (uint32_t)dp_req_cached_tokens(r),
         .de_cached_tokens = r->de_blocks * r->block_tokens, .new_tokens = r->new_tokens,
-        .output_tokens = r->output_tokens, .failed = r->failed,
+        .output_tokens = r->output_tokens, .failed = r->failed, .session_end = (uint32_t)last,
         .t_issue = sec(r->t_issue), .t_ready = sec(r->t_ready), .t_prefill = sec(r->t_prefill),
         .t_first = sec(r->t_first), .t_decode = sec(r->t_decode), .t_done = sec(now),
     };
@@ -383,7 +379,7 @@ void core_request_finished(struct dp_core *c, struct dp_request *r)
 
     st->ctx_tokens = (uint64_t)r->input_tokens + r->output_tokens;
     st->next_turn++;
-    if (st->next_turn < s->n_turns && !r->failed) {
+    if (!last) {
         uint64_t think = ns_sat((double)s->turns[st->next_turn].think_ns * c->sc->workload.time_scale);
         if (s->open_loop)
             think = 0;
@@ -505,6 +501,14 @@ void dp_core_on_compute_done(struct dp_core *c, struct dp_compute *k)
         sample(c);
         c->stopped = 1;
     }
+}
+
+void dp_core_stop(struct dp_core *c)
+{
+    if (c->stopped)
+        return;
+    sample(c);
+    c->stopped = 1;
 }
 
 int dp_core_done(const struct dp_core *c)

@@ -29,6 +29,10 @@ void dp_core_on_transfer_done(struct dp_core *c, struct dp_xfer *x);
 void dp_core_on_compute_done(struct dp_core *c, struct dp_compute *k);
 void dp_core_on_timer(struct dp_core *c, struct dp_timer *t);
 
+/* Stop the run now (it was interrupted): a last sample brings the time
+ * series, the byte counters and the metrics' end_s to the present instant,
+ * so the results so far are over one time basis. */
+void dp_core_stop(struct dp_core *c);
 /* 1 when every session has finished (offline) or the run's end is reached. */
 int dp_core_done(const struct dp_core *c);
 /* Requests finished / issued so far (progress display). */

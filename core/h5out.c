@@ -30,6 +30,7 @@ static hid_t rec_type(void)
     F(input_tokens, H5T_NATIVE_UINT32); F(cached_tokens, H5T_NATIVE_UINT32);
     F(de_cached_tokens, H5T_NATIVE_UINT32); F(new_tokens, H5T_NATIVE_UINT32);
     F(output_tokens, H5T_NATIVE_UINT32); F(failed, H5T_NATIVE_UINT32);
+    F(session_end, H5T_NATIVE_UINT32);
     F(t_issue, H5T_NATIVE_DOUBLE); F(t_ready, H5T_NATIVE_DOUBLE); F(t_prefill, H5T_NATIVE_DOUBLE);
     F(t_first, H5T_NATIVE_DOUBLE); F(t_decode, H5T_NATIVE_DOUBLE); F(t_done, H5T_NATIVE_DOUBLE);
     F(ttft, H5T_NATIVE_DOUBLE); F(tpot, H5T_NATIVE_DOUBLE);
@@ -106,7 +107,8 @@ static int write_summary(hid_t f, const struct dp_run_info *in)
     int rc = 0;
 #define A(name, v) rc |= dp_h5_attr_num(g, name, v)
     A("requests", (double)s->requests); A("failed", (double)s->failed);
-    A("sessions", (double)s->sessions); A("session_time_mean_s", s->jct_mean_s);
+    A("sessions", (double)s->sessions); A("sessions_total", (double)s->sessions_total);
+    A("session_time_mean_s", s->jct_mean_s); A("elapsed_s", s->elapsed_s);
     A("makespan_s", s->makespan_s); A("throughput_tok_s", s->throughput_tok_s);
     A("prefill_tok_s", s->prefill_tok_s); A("output_tok_s", s->output_tok_s);
     A("input_tokens", s->input_tokens); A("output_tokens", s->output_tokens);

@@ -16,15 +16,30 @@ int dp_h5_attr_str(hid_t obj, const char *name, const char *v)
     return rc;
 }
 
-int dp_h5_attr_num(hid_t obj, const char *name, double v)
+static int attr_scalar(hid_t obj, const char *name, hid_t type, const void *v)
 {
     hid_t sp = H5Screate(H5S_SCALAR);
-    hid_t a = H5Acreate2(obj, name, H5T_NATIVE_DOUBLE, sp, H5P_DEFAULT, H5P_DEFAULT);
-    int rc = a < 0 || H5Awrite(a, H5T_NATIVE_DOUBLE, &v) < 0;
+    hid_t a = H5Acreate2(obj, name, type, sp, H5P_DEFAULT, H5P_DEFAULT);
+    int rc = a < 0 || H5Awrite(a, type, v) < 0;
     if (a >= 0)
         H5Aclose(a);
     H5Sclose(sp);
     return rc;
+}
+
+int dp_h5_attr_num(hid_t obj, const char *name, double v)
+{
+    return attr_scalar(obj, name, H5T_NATIVE_DOUBLE, &v);
+}
+
+int dp_h5_attr_int(hid_t obj, const char *name, long long v)
+{
+    return attr_scalar(obj, name, H5T_NATIVE_LLONG, &v);
+}
+
+int dp_h5_attr_u64(hid_t obj, const char *name, unsigned long long v)
+{
+    return attr_scalar(obj, name, H5T_NATIVE_ULLONG, &v);
 }
 
 int dp_h5_dataset(hid_t loc, const char *name, hid_t type, int rank, const hsize_t *dims,

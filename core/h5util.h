@@ -8,6 +8,9 @@
 
 int dp_h5_attr_str(hid_t obj, const char *name, const char *v);
 int dp_h5_attr_num(hid_t obj, const char *name, double v);
+/* Integers stay integers (int64 / uint64 attributes). */
+int dp_h5_attr_int(hid_t obj, const char *name, long long v);
+int dp_h5_attr_u64(hid_t obj, const char *name, unsigned long long v);
 /* Create and write a dataset of `rank` dims (an empty one when dims[0] == 0). */
 int dp_h5_dataset(hid_t loc, const char *name, hid_t type, int rank, const hsize_t *dims,
                   const void *data);

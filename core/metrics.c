@@ -101,6 +101,7 @@ static void utilisation(const struct dp_metrics *m, const struct dp_engine_caps 
 struct sess_span {
     uint64_t session;
     double first, last;
+    int ended;
 };
 
 static int by_session(const void *a, const void *b)
@@ -109,25 +110,32 @@ static int by_session(const void *a, const void *b)
     return x->session < y->session ? -1 : x->session > y->session;
 }
 
-/* Sessions seen and their mean completion time: first issue to last token. */
+/* Sessions that ended and their mean time, first issue to last token. A
+ * session still running when the run was interrupted has no time yet and is
+ * left out. */
 static void session_spans(const struct dp_metrics *m, struct dp_summary *s)
 {
     struct sess_span *v = malloc((m->n_recs + 1) * sizeof *v);
     if (!v)
         return;
     for (size_t i = 0; i < m->n_recs; i++)
-        v[i] = (struct sess_span){ m->recs[i].session, m->recs[i].t_issue, m->recs[i].t_done };
+        v[i] = (struct sess_span){ m->recs[i].session, m->recs[i].t_issue, m->recs[i].t_done,
+                                   (int)m->recs[i].session_end };
     qsort(v, m->n_recs, sizeof *v, by_session);
     double sum = 0;
     for (size_t i = 0; i < m->n_recs;) {
         size_t j = i;
         double first = v[i].first, last = v[i].last;
+        int ended = 0;
         for (; j < m->n_recs && v[j].session == v[i].session; j++) {
             first = fmin(first, v[j].first);
             last = fmax(last, v[j].last);
+            ended |= v[j].ended;
         }
-        s->sessions++;
-        sum += last - first;
+        if (ended) {
+            s->sessions++;
+            sum += last - first;
+        }
         i = j;
     }
     s->jct_mean_s = s->sessions ? sum / (double)s->sessions : 0;
@@ -167,8 +175,13 @@ int dp_summarize(const struct dp_metrics *m, const struct dp_engine_caps *caps, 
         if (r->ttft <= ttft_slo_s && (r->output_tokens <= 1 || r->tpot <= tpot_slo_s))
             ok++;
     }
-    s->makespan_s = s->requests ? t1 - t0 : 0;
-    double span = s->makespan_s > 0 ? s->makespan_s : 1;
+    /* One time basis: a finished run's rates are over its makespan; an
+     * interrupted one has none, and everything is over the simulated time
+     * up to the interruption (the core's last sample). */
+    s->makespan_s = s->requests && m->complete ? t1 - t0 : 0;
+    s->elapsed_s = m->complete ? s->makespan_s : m->end_s;
+    s->sessions_total = m->sessions_total;
+    double span = s->elapsed_s > 0 ? s->elapsed_s : 1;
     s->throughput_tok_s = (s->input_tokens + s->output_tokens) / span;
     s->output_tok_s = s->output_tokens / span;
     s->prefill_tok_s = s->new_tokens / span;

@@ -19,6 +19,7 @@ struct dp_req_rec {
     uint32_t new_tokens;
     uint32_t output_tokens;
     uint32_t failed;
+    uint32_t session_end;       /* 1: its session's last request (the session ended with it) */
     double t_issue, t_ready, t_prefill, t_first, t_decode, t_done;  /* seconds */
     double ttft, tpot;          /* seconds */
 };
@@ -51,6 +52,7 @@ struct dp_metrics {
     /* collectives (expert all-to-all): how much KV traffic delayed them */
     double a2a_n, a2a_ideal_s, a2a_actual_s, a2a_max_stretch;
     double end_s;               /* last simulated instant */
+    uint64_t sessions_total;    /* sessions in the workload */
     int complete;               /* 0 if the run was interrupted */
 };
 
@@ -61,8 +63,13 @@ int dp_metrics_add(struct dp_metrics *m, const struct dp_req_rec *r);
 int dp_metrics_sample(struct dp_metrics *m, double t, size_t *row);
 
 struct dp_summary {
-    uint64_t requests, failed, sessions;
-    double makespan_s;          /* first issue to last completion */
+    uint64_t requests, failed;
+    uint64_t sessions;          /* sessions that ended (every turn done, or failed) */
+    uint64_t sessions_total;    /* sessions in the workload */
+    /* first issue to last completion; 0 when the run was interrupted (its
+     * jobs never completed): rates are then over elapsed_s */
+    double makespan_s;
+    double elapsed_s;           /* simulated time the rates and utilisations are over */
     double input_tokens, output_tokens, new_tokens, cached_tokens, de_cached_tokens;
     double throughput_tok_s;    /* (input + output) tokens per second of makespan */
     double output_tok_s;
@@ -70,8 +77,9 @@ struct dp_summary {
     double ttft_p[3], tpot_p[3];/* p50, p90, p99, seconds */
     double ttft_mean, tpot_mean;
     double slo_attainment;      /* share of requests meeting both SLOs */
-    double jct_mean_s;          /* mean session completion time */
-    /* utilisation over the makespan, averaged per role */
+    double jct_mean_s;          /* mean session time (first issue to last token) of the
+                                   sessions that ended */
+    /* utilisation over the simulated time, averaged per role */
     double pe_snic_util, de_snic_util, pe_cnic_util, de_cnic_util;
     /* collectives: actual / alone time, mean over all and worst */
     double a2a_stretch_mean, a2a_stretch_max;

@@ -24,6 +24,19 @@ const struct dp_policy_ops *dp_policy_find(const char *name)
     return NULL;
 }
 
+int dp_policy_check(const char *name, const char *where, struct dp_err *err)
+{
+    if (dp_policy_find(name))
+        return 0;
+    char list[256] = "";
+    for (size_t i = 0; i < N_POLICIES; i++) {
+        strncat(list, i ? ", " : "", sizeof list - strlen(list) - 1);
+        strncat(list, registry[i]->name, sizeof list - strlen(list) - 1);
+    }
+    return dp_err_set(err, DP_EINVAL, "%s: field 'policy.name': unknown policy '%s' (known: %s)", where,
+                      name, list);
+}
+
 const char *const *dp_policy_names(void)
 {
     static const char *names[N_POLICIES + 1];

@@ -49,6 +49,9 @@ struct dp_policy_ops {
 const struct dp_policy_ops *dp_policy_find(const char *name);
 /* Names of the registered policies, NULL-terminated. */
 const char *const *dp_policy_names(void);
+/* 0 if name is a registered policy, else DP_EINVAL with "WHERE: field
+ * 'policy.name': unknown policy 'NAME' (known: ...)" in err. */
+int dp_policy_check(const char *name, const char *where, struct dp_err *err);
 
 /* The engines one decision looks at. Up to DP_SCAN_ALL engines of a role,
  * all of them, in an order rotated by v->seq (so ties between equally

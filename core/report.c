@@ -1,6 +1,64 @@
 #include "core/report.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char *base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+int dp_prefix_check(const char *prefix, const char *example, struct dp_err *err)
+{
+    const char *b = base_name(prefix);
+    if (!*prefix)
+        return dp_err_set(err, DP_EINVAL, "-o '': expected a name, e.g. -o %s", example);
+    if (!*b || !strcmp(b, ".") || !strcmp(b, ".."))
+        return dp_err_set(err, DP_EINVAL, "-o %s: names a folder, not a name for the results; "
+                          "give one inside it, e.g. -o %s%s%s", prefix, prefix,
+                          *b ? "/" : "", example);
+    return 0;
+}
+
+int dp_output_check(const char *path, const char *example, struct dp_err *err)
+{
+    int rc = dp_prefix_check(path, example, err);
+    if (rc)
+        return rc;
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return dp_err_set(err, DP_EINVAL, "%s: is a folder; name a file inside it, e.g. %s/%s",
+                          path, path, example);
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+        return dp_err_set(err, DP_EINVAL, "%s: exists and is not a regular file", path);
+    char dir[1024];
+    const char *b = base_name(path);
+    int len = (int)(b - path);
+    if (len > 1)
+        len--;   /* "out/x.h5": the folder "out"; "/x.h5": "/" */
+    snprintf(dir, sizeof dir, "%.*s", len ? len : 1, len ? path : ".");
+    if (stat(dir, &st) != 0)
+        return dp_err_set(err, DP_ENOENT, "%s: the folder %s does not exist (mkdir -p %s creates it)",
+                          path, dir, dir);
+    if (!S_ISDIR(st.st_mode))
+        return dp_err_set(err, DP_EINVAL, "%s: %s is not a folder", path, dir);
+    char probe[1100];
+    snprintf(probe, sizeof probe, "%s.tmp.%ld", path, (long)getpid());
+    int fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0 && errno == EEXIST)
+        return 0;
+    if (fd < 0)
+        return dp_err_set(err, DP_EIO, "%s: cannot create files in the folder %s: %s", path, dir,
+                          strerror(errno));
+    close(fd);
+    unlink(probe);
+    return 0;
+}
 
 int dp_report_summarize(struct dp_run_info *info)
 {
@@ -31,13 +89,29 @@ void dp_report_print(FILE *out, const struct dp_run_info *in)
             sc->policy.name, (unsigned long long)sc->seed, in->platform);
     fprintf(out, "cluster    %u PE x %u GPUs, %u DE x %u GPUs, %s\n", in->n_pe,
             sc->cluster.prefill_gpus, in->n_de, sc->cluster.decode_gpus, sc->hw.name);
-    fprintf(out, "workload   %s: %llu requests done%s, %llu failed\n", in->workload_source,
-            (unsigned long long)s->requests, in->m->complete ? "" : " (INCOMPLETE run)",
-            (unsigned long long)s->failed);
+    fprintf(out, "workload   %s: %llu requests done, %llu failed\n", in->workload_source,
+            (unsigned long long)s->requests, (unsigned long long)s->failed);
+    if (!in->m->complete)
+        fprintf(out, "INCOMPLETE interrupted at simulated t=%.1f s: figures below are over the "
+                     "requests and sessions finished by then\n", span);
     fprintf(out, "\n");
-    fprintf(out, "  job completion time      %12.2f s\n", s->makespan_s);
-    fprintf(out, "  session time (mean)      %12.2f s  (%llu sessions, first issue to last token)\n",
-            s->jct_mean_s, (unsigned long long)s->sessions);
+    if (in->m->complete)
+        fprintf(out, "  job completion time      %12.2f s\n", s->makespan_s);
+    else
+        fprintf(out, "  job completion time      %12s   (interrupted before the last session ended)\n",
+                "not reached");
+    char count[64];
+    if (s->sessions < s->sessions_total)
+        snprintf(count, sizeof count, "%llu of %llu sessions finished", (unsigned long long)s->sessions,
+                 (unsigned long long)s->sessions_total);
+    else
+        snprintf(count, sizeof count, "%llu sessions", (unsigned long long)s->sessions);
+    if (s->sessions)
+        fprintf(out, "  session time (mean)      %12.2f s  (%s, first issue to last token)\n",
+                s->jct_mean_s, count);
+    else
+        fprintf(out, "  session time (mean)      %12s   (0 of %llu sessions finished)\n", "none",
+                (unsigned long long)s->sessions_total);
     fprintf(out, "  throughput (in+out)      %12.0f tokens/s\n", s->throughput_tok_s);
     fprintf(out, "  prefill computed         %12.0f tokens/s\n", s->prefill_tok_s);
     fprintf(out, "  decode output            %12.0f tokens/s\n", s->output_tok_s);

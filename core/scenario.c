@@ -1,4 +1,5 @@
 #include "core/scenario.h"
+#include "core/policy.h"
 
 #include <gsl/gsl_rng.h>
 
@@ -308,7 +309,7 @@ static int ref_node(void *obj, size_t size, char *ref, size_t ref_len,
         if (v->type != YAML_SCALAR_NODE)
             return dp_err_set(err, DP_EINVAL, "%s: field '%s.%s': expected a single value",
                               at, key, name);
-        int rc = dp_cfg_set(schema, obj, name, (char *)v->data.scalar.value, at, err);
+        int rc = dp_cfg_set_in(schema, obj, key, name, (char *)v->data.scalar.value, at, err);
         if (rc)
             return rc;
     }
@@ -367,16 +368,23 @@ int dp_scenario_set(struct dp_scenario *sc, const char *key, const char *value,
         return dp_hw_load(&sc->hw, value, sc->dir, err);
     }
     if (!strncmp(key, "model.", 6))
-        return dp_cfg_set(&model_schema, &sc->model, key + 6, value, origin, err);
+        return dp_cfg_set_in(&model_schema, &sc->model, "model", key + 6, value, origin, err);
     if (!strncmp(key, "hardware.", 9))
-        return dp_cfg_set(&hw_schema, &sc->hw, key + 9, value, origin, err);
-    return dp_cfg_set(&sc_schema, sc, key, value, origin, err);
+        return dp_cfg_set_in(&hw_schema, &sc->hw, "hardware", key + 9, value, origin, err);
+    int rc = dp_cfg_set(&sc_schema, sc, key, value, origin, err);
+    /* a policy named on the command line is checked here, where its origin is known */
+    if (!rc && !strcmp(key, "policy.name"))
+        rc = dp_policy_check(sc->policy.name, origin, err);
+    return rc;
 }
 
 int dp_scenario_validate(const struct dp_scenario *sc, struct dp_err *err)
 {
     const char *f = sc->file[0] ? sc->file : "scenario";
     const struct dp_model *m = &sc->model;
+    int rc = dp_policy_check(sc->policy.name, f, err);
+    if (rc)
+        return rc;
     if (m->attn == DP_ATTN_MLA && (m->kv_lora_rank == 0))
         return dp_err_set(err, DP_EINVAL, "%s: model '%s': field 'kv_lora_rank' must be > 0 for MLA",
                           f, m->name);

@@ -57,6 +57,10 @@ int dp_hw_main(int argc, char **argv)
         {"verbs", dp_hw_verbs_main},
         {"run", dp_hw_run_dispatch},
     };
+    if (argc >= 1 && !strcmp(argv[0], "--version")) {
+        printf("dualpath %s\n", DP_VERSION);
+        return 0;
+    }
     if (argc < 1 || !strcmp(argv[0], "--help") || !strcmp(argv[0], "-h")) {
         dp_hw_usage(argc < 1 ? stderr : stdout);
         return argc < 1 ? 2 : 0;

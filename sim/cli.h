@@ -31,6 +31,20 @@ struct dp_sim_opts dp_cli_sim_opts(int quiet, const char *label);
  * dp_cli_test_at returns N when WHERE is asked for (1 without =N), else 0. */
 uint64_t dp_cli_test_at(const char *where);
 void dp_cli_test_wait(const char *where, uint64_t n);
+/* The options run, compare and sweep share. */
+#define DP_CLI_MAX_SETS 64
+struct dp_cli_common {
+    const char *out, *trace;
+    char *sets[DP_CLI_MAX_SETS];
+    int n_sets, quiet, have_seed;
+    uint64_t seed;
+};
+/* Take getopt's option opt (with its argument) if it is one of -o, --trace,
+ * -q, --seed, --set, --version (getopt values 'o', 't', 'q', 's', 'S', 'V'):
+ * 0 taken, 1 --version answered (exit 0), 2 a bad value (said on stderr,
+ * naming the command cmd), -1 not one of them. */
+int dp_cli_common_opt(struct dp_cli_common *c, int opt, const char *arg, const char *cmd);
+
 /* Load a scenario, then apply --seed and --set KEY=VALUE overrides. */
 int dp_cli_load_scenario(struct dp_scenario *sc, const char *file, uint64_t seed, int have_seed,
                          char **sets, int n_sets, struct dp_err *err);

@@ -105,18 +105,9 @@ static void usage(FILE *out)
             "Simulate agentic LLM inference on a prefill/decode cluster whose KV-Cache\n"
             "lives in external storage, under the Basic and DualPath policies.\n"
             "\n"
-            "commands:\n"
+            "commands (each answers --help with its options):\n"
             "  run SCENARIO.yaml      simulate one scenario; summary on stdout, results in HDF5\n"
-            "      -o, --output FILE  results file (default: NAME.h5 in the current folder)\n"
-            "      --seed N           override the scenario's seed\n"
-            "      --trace FILE       replay a Mooncake or agent-session trace instead of the\n"
-            "                         scenario's workload\n"
-            "      --set KEY=VALUE    override any scenario key (e.g. cluster.prefill_engines=4,\n"
-            "                         hardware.snic_bw=2.5e10, policy.name=dualpath); repeatable\n"
-            "      -q, --quiet        no progress on stderr\n"
             "  compare SCENARIO.yaml  the same workload under several policies, side by side\n"
-            "      --policies LIST    comma-separated (default basic,dualpath,oracle)\n"
-            "      -o PREFIX          results PREFIX-POLICY.h5 and PREFIX.png\n"
             "  sweep SCENARIO.yaml    capacity planning over the scenario's sweep: section\n"
             "  trace stats FILE       statistics of a trace (Mooncake JSONL or agent sessions)\n"
             "  trace gen SCENARIO.yaml -o FILE\n"
@@ -127,6 +118,56 @@ static void usage(FILE *out)
             "\n"
             "  --help, --version\n"
             "\nScenario keys: scenarios/README.md. Results layout: core/h5out.c.\n");
+}
+
+static void run_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: dualpath run SCENARIO.yaml [options]\n"
+            "\n"
+            "Simulate one scenario: a summary on stdout, the results in an HDF5 file.\n"
+            "\n"
+            "  -o, --output FILE  results file (default: NAME.h5 in the current folder);\n"
+            "                     checked before the simulation starts\n"
+            "  --seed N           override the scenario's seed\n"
+            "  --trace FILE       replay a Mooncake or agent-session trace instead of the\n"
+            "                     scenario's workload\n"
+            "  --set KEY=VALUE    override any scenario key (e.g. cluster.prefill_engines=4,\n"
+            "                     hardware.snic_bw=2.5e10, policy.name=dualpath); repeatable;\n"
+            "                     dualpath keys lists them\n"
+            "  -q, --quiet        no progress on stderr\n"
+            "  -h, --help         this text\n"
+            "\n"
+            "Ctrl-C (SIGINT) or SIGTERM stops the run at its next event and writes the\n"
+            "results so far, marked incomplete; the exit status is then 128 + the signal.\n");
+}
+
+int dp_cli_common_opt(struct dp_cli_common *c, int opt, const char *arg, const char *cmd)
+{
+    char *end;
+    switch (opt) {
+    case 'V': printf("dualpath %s\n", DP_VERSION); return 1;
+    case 'o': c->out = arg; return 0;
+    case 't': c->trace = arg; return 0;
+    case 'q': c->quiet = 1; return 0;
+    case 's':
+        errno = 0;
+        c->seed = strtoull(arg, &end, 10);
+        if (!*arg || *end || errno || arg[0] == '-') {
+            fprintf(stderr, "dualpath %s: --seed '%s': expected a non-negative integer\n", cmd, arg);
+            return 2;
+        }
+        c->have_seed = 1;
+        return 0;
+    case 'S':
+        if (c->n_sets == DP_CLI_MAX_SETS) {
+            fprintf(stderr, "dualpath %s: at most %d --set options\n", cmd, DP_CLI_MAX_SETS);
+            return 2;
+        }
+        c->sets[c->n_sets++] = (char *)arg;
+        return 0;
+    }
+    return -1;
 }
 
 int dp_cli_load_scenario(struct dp_scenario *sc, const char *file, uint64_t seed, int have_seed,
@@ -156,42 +197,22 @@ static int cmd_run(int argc, char **argv)
         { "output", required_argument, NULL, 'o' }, { "seed", required_argument, NULL, 's' },
         { "trace", required_argument, NULL, 't' },  { "set", required_argument, NULL, 'S' },
         { "quiet", no_argument, NULL, 'q' },        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
+        { "version", no_argument, NULL, 'V' },      { NULL, 0, NULL, 0 },
     };
-    const char *out = NULL, *trace = NULL;
-    char *sets[64];
-    int n_sets = 0, quiet = 0, have_seed = 0, c;
-    uint64_t seed = 0;
+    struct dp_cli_common o = { 0 };
+    int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
-        switch (c) {
-        case 'o': out = optarg; break;
-        case 's': {
-            char *end;
-            errno = 0;
-            seed = strtoull(optarg, &end, 10);
-            if (*end || errno || optarg[0] == '-') {
-                fprintf(stderr, "dualpath run: --seed '%s': expected a non-negative integer\n", optarg);
-                return 2;
-            }
-            have_seed = 1;
-            break;
+        if (c == 'h') {
+            run_usage(stdout);
+            return 0;
         }
-        case 't': trace = optarg; break;
-        case 'S':
-            if (n_sets == 64) {
-                fprintf(stderr, "dualpath run: at most 64 --set options\n");
-                return 2;
-            }
-            sets[n_sets++] = optarg;
-            break;
-        case 'q': quiet = 1; break;
-        case 'h': usage(stdout); return 0;
-        default: return 2;
-        }
+        int r = dp_cli_common_opt(&o, c, optarg, "run");
+        if (r)
+            return r == 1 ? 0 : 2;
     }
     if (optind != argc - 1) {
-        fprintf(stderr, "dualpath run: expected one SCENARIO.yaml (see dualpath --help)\n");
+        fprintf(stderr, "dualpath run: expected one SCENARIO.yaml (see dualpath run --help)\n");
         return 2;
     }
     dp_cli_start();
@@ -199,26 +220,31 @@ static int cmd_run(int argc, char **argv)
     struct dp_err err = { "" };
     struct dp_workload w;
     memset(&w, 0, sizeof w);
-    if (dp_cli_load_scenario(&sc, argv[optind], seed, have_seed, sets, n_sets, &err) ||
-        dp_workload_build(&sc, trace, &w, &err)) {
+    char defout[300];
+    const char *out = o.out ? o.out : defout;
+    /* the results' path is checked before the (maybe long) build and run */
+    int rc = dp_cli_load_scenario(&sc, argv[optind], o.seed, o.have_seed, o.sets, o.n_sets, &err);
+    if (!rc) {
+        snprintf(defout, sizeof defout, "%s.h5", sc.name);
+        rc = dp_output_check(out, defout, &err);
+    }
+    if (!rc)
+        rc = dp_workload_build(&sc, o.trace, &w, &err);
+    if (rc) {
         fprintf(stderr, "dualpath: %s\n", err.msg);
+        dp_workload_free(&w);
         return 1;
     }
-    char defout[300];
-    if (!out) {
-        snprintf(defout, sizeof defout, "%s.h5", sc.name);
-        out = defout;
-    }
-    struct dp_sim_opts o = dp_cli_sim_opts(quiet, sc.name);
+    struct dp_sim_opts so = dp_cli_sim_opts(o.quiet, sc.name);
     struct dp_sim_result res;
-    int rc = dp_sim_run(&sc, &w, &o, &res, &err);
+    rc = dp_sim_run(&sc, &w, &so, &res, &err);
     if (rc && rc != DP_EINTR) {
         fprintf(stderr, "dualpath: %s\n", err.msg);
         dp_workload_free(&w);
         return 1;
     }
     struct dp_run_info info;
-    dp_sim_result_info(&res, &sc, trace ? trace : w.source, &info);
+    dp_sim_result_info(&res, &sc, o.trace ? o.trace : w.source, &info);
     dp_report_print(stdout, &info);
     struct dp_err werr = { "" };
     int wrc = dp_h5_write(out, &info, &werr);
@@ -233,65 +259,151 @@ static int cmd_run(int argc, char **argv)
     return wrc ? 1 : rc == DP_EINTR ? dp_cli_interrupted_status() : 0;
 }
 
+static void trace_stats_usage(FILE *out)
+{
+    fprintf(out, "usage: dualpath trace stats FILE\n"
+                 "\n"
+                 "What a trace holds (Mooncake JSONL or agent sessions, told apart by the first\n"
+                 "record): sessions, requests, turns per session, token counts, prefix reuse, span.\n");
+}
+
+static void trace_gen_usage(FILE *out)
+{
+    fprintf(out, "usage: dualpath trace gen SCENARIO.yaml -o FILE\n"
+                 "\n"
+                 "Write the scenario's synthetic agents as an agent-session trace (traces/README.md)\n"
+                 "that dualpath run --trace FILE replays.\n");
+}
+
+static void trace_usage(FILE *out)
+{
+    fprintf(out, "usage: dualpath trace stats FILE\n"
+                 "       dualpath trace gen SCENARIO.yaml -o FILE\n"
+                 "\n"
+                 "  stats   what a trace holds (Mooncake JSONL or agent sessions)\n"
+                 "  gen     the scenario's synthetic agents as an agent-session trace\n"
+                 "each takes --help\n");
+}
+
+/* --help or --version anywhere in a sub-command's own arguments (those
+ * that take no option values): 1 and *rc set when one was answered. */
+static int help_or_version(int argc, char **argv, void (*help)(FILE *), int *rc)
+{
+    for (int i = 1; i < argc; i++) {
+        if (is_help(argv[i])) {
+            help(stdout);
+            return *rc = 0, 1;
+        }
+        if (!strcmp(argv[i], "--version")) {
+            printf("dualpath %s\n", DP_VERSION);
+            return *rc = 0, 1;
+        }
+    }
+    return 0;
+}
+
+static int trace_stats(int argc, char **argv)
+{
+    int rc;
+    if (help_or_version(argc, argv, trace_stats_usage, &rc))
+        return rc;
+    if (argc != 2) {
+        trace_stats_usage(stderr);
+        return 2;
+    }
+    struct dp_workload w;
+    struct dp_err err = { "" };
+    struct dp_trace_stats st;
+    if (dp_trace_load(argv[1], DP_TRACE_AUTO, &w, &err)) {
+        fprintf(stderr, "dualpath: %s\n", err.msg);
+        return 1;
+    }
+    dp_trace_stats(&w, &st);
+    printf("trace          %s\n", argv[1]);
+    printf("sessions       %llu\n", (unsigned long long)st.sessions);
+    printf("requests       %llu\n", (unsigned long long)st.requests);
+    printf("turns/session  %.1f\n", st.turns_mean);
+    printf("input tokens   mean %.0f  p50 %.0f  p99 %.0f\n", st.input_mean, st.input_p50,
+           st.input_p99);
+    printf("new tokens     mean %.0f\n", st.append_mean);
+    printf("output tokens  mean %.0f\n", st.output_mean);
+    printf("prefix reuse   %.1f%% of input tokens\n", 100 * st.reuse_fraction);
+    printf("span           %.1f s\n", st.span_s);
+    dp_workload_free(&w);
+    return 0;
+}
+
+static int trace_gen(int argc, char **argv)
+{
+    int rc;
+    const char *out = NULL, *scen = NULL;
+    if (help_or_version(argc, argv, trace_gen_usage, &rc))
+        return rc;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-o") && i + 1 < argc)
+            out = argv[++i];
+        else
+            scen = argv[i];
+    }
+    if (!out || !scen) {
+        trace_gen_usage(stderr);
+        return 2;
+    }
+    struct dp_scenario sc;
+    struct dp_workload w;
+    struct dp_err err = { "" };
+    memset(&w, 0, sizeof w);
+    rc = dp_scenario_load(&sc, scen, &err);
+    if (!rc)
+        rc = dp_output_check(out, "agents.jsonl", &err);
+    if (!rc)
+        rc = dp_workload_build(&sc, NULL, &w, &err);
+    if (!rc)
+        rc = dp_sessions_write(out, &w, &err);
+    if (rc) {
+        fprintf(stderr, "dualpath: %s\n", err.msg);
+        dp_workload_free(&w);
+        return 1;
+    }
+    printf("wrote %zu sessions to %s\n", w.n_sessions, out);
+    dp_workload_free(&w);
+    return 0;
+}
+
 static int cmd_trace(int argc, char **argv)
 {
-    if (argc >= 3 && !strcmp(argv[1], "stats")) {
-        struct dp_workload w;
-        struct dp_err err = { "" };
-        struct dp_trace_stats st;
-        if (dp_trace_load(argv[2], DP_TRACE_AUTO, &w, &err)) {
-            fprintf(stderr, "dualpath: %s\n", err.msg);
-            return 1;
-        }
-        dp_trace_stats(&w, &st);
-        printf("trace          %s\n", argv[2]);
-        printf("sessions       %llu\n", (unsigned long long)st.sessions);
-        printf("requests       %llu\n", (unsigned long long)st.requests);
-        printf("turns/session  %.1f\n", st.turns_mean);
-        printf("input tokens   mean %.0f  p50 %.0f  p99 %.0f\n", st.input_mean, st.input_p50,
-               st.input_p99);
-        printf("new tokens     mean %.0f\n", st.append_mean);
-        printf("output tokens  mean %.0f\n", st.output_mean);
-        printf("prefix reuse   %.1f%% of input tokens\n", 100 * st.reuse_fraction);
-        printf("span           %.1f s\n", st.span_s);
-        dp_workload_free(&w);
-        return 0;
-    }
-    if (argc >= 3 && !strcmp(argv[1], "gen")) {
-        const char *out = NULL;
-        const char *scen = NULL;
-        for (int i = 2; i < argc; i++) {
-            if (!strcmp(argv[i], "-o") && i + 1 < argc)
-                out = argv[++i];
-            else
-                scen = argv[i];
-        }
-        if (!out || !scen) {
-            fprintf(stderr, "usage: dualpath trace gen SCENARIO.yaml -o FILE\n");
-            return 2;
-        }
-        struct dp_scenario sc;
-        struct dp_workload w;
-        struct dp_err err = { "" };
-        memset(&w, 0, sizeof w);
-        if (dp_scenario_load(&sc, scen, &err) || dp_workload_build(&sc, NULL, &w, &err) ||
-            dp_sessions_write(out, &w, &err)) {
-            fprintf(stderr, "dualpath: %s\n", err.msg);
-            dp_workload_free(&w);
-            return 1;
-        }
-        printf("wrote %zu sessions to %s\n", w.n_sessions, out);
-        dp_workload_free(&w);
-        return 0;
-    }
-    fprintf(stderr, "usage: dualpath trace stats FILE | dualpath trace gen SCENARIO.yaml -o FILE\n");
+    int rc;
+    if (argc >= 2 && !strcmp(argv[1], "stats"))
+        return trace_stats(argc - 1, argv + 1);
+    if (argc >= 2 && !strcmp(argv[1], "gen"))
+        return trace_gen(argc - 1, argv + 1);
+    if (help_or_version(argc, argv, trace_usage, &rc))
+        return rc;
+    if (argc >= 2)
+        fprintf(stderr, "dualpath trace: unknown sub-command '%s'\n", argv[1]);
+    trace_usage(stderr);
     return 2;
+}
+
+static void keys_usage(FILE *out)
+{
+    fprintf(out, "usage: dualpath keys\n"
+                 "\n"
+                 "Every scenario key: its name, type and meaning, one a line\n"
+                 "(scenarios/README.md is generated from this).\n");
 }
 
 /* Every scenario key with its type, bounds and meaning (scenarios/README.md
  * is generated from this). */
-static int cmd_keys(void)
+static int cmd_keys(int argc, char **argv)
 {
+    int rc;
+    if (help_or_version(argc, argv, keys_usage, &rc))
+        return rc;
+    if (argc > 1) {
+        keys_usage(stderr);
+        return 2;
+    }
     static const char *const types[] = { "section", "integer", "integer", "number",
                                          "true/false", "text", "choice", "name or mapping" };
     const struct dp_cfg_schema *s = dp_scenario_schema();
@@ -306,8 +418,23 @@ static int cmd_keys(void)
     return 0;
 }
 
-static int cmd_policies(void)
+static void policies_usage(FILE *out)
 {
+    fprintf(out, "usage: dualpath policies\n"
+                 "\n"
+                 "The scheduling policies, one a line with what it does; a scenario's\n"
+                 "policy.name (or --set policy.name=NAME) picks one.\n");
+}
+
+static int cmd_policies(int argc, char **argv)
+{
+    int rc;
+    if (help_or_version(argc, argv, policies_usage, &rc))
+        return rc;
+    if (argc > 1) {
+        policies_usage(stderr);
+        return 2;
+    }
     for (const char *const *n = dp_policy_names(); *n; n++)
         printf("%-10s %s\n", *n, dp_policy_find(*n)->summary);
     return 0;
@@ -368,9 +495,9 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "trace"))
         return cmd_trace(argc - 1, argv + 1);
     if (!strcmp(cmd, "policies"))
-        return cmd_policies();
+        return cmd_policies(argc - 1, argv + 1);
     if (!strcmp(cmd, "keys"))
-        return cmd_keys();
+        return cmd_keys(argc - 1, argv + 1);
     if (!strcmp(cmd, "hw"))
         return cmd_hw(argc - 1, argv + 1);
     fprintf(stderr, "dualpath: unknown command '%s' (see dualpath --help)\n", cmd);

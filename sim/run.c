@@ -113,6 +113,8 @@ int dp_sim_run(const struct dp_scenario *sc, const struct dp_workload *w,
         dp_inv_free(check);
     if (rc == DP_EINTR) {
         res->interrupted = 1;
+        if (core)
+            dp_core_stop(core);
         dp_err_set(err, DP_EINTR, "interrupted at simulated t=%.3f s", (double)s.now / 1e9);
     }
     if (core && (!rc || rc == DP_EINTR)) {

@@ -25,10 +25,8 @@
 
 struct opts {
     const char *file, *prefix;
-    int jobs, resume, restart, quiet, plot, list, have_seed;
-    uint64_t seed;
-    char *sets[64];
-    int n_sets;
+    int jobs, resume, restart, plot, list;
+    struct dp_cli_common c;     /* -o, --seed, --set, -q */
 };
 
 /* One distinct simulation. */
@@ -366,12 +364,15 @@ static void config_rows(struct sweep *s, struct dp_sweep_cfgrow *cr)
     int mr = s->sp.goal.kind == DP_GOAL_MAX_RATE;
     for (uint64_t c = 0; c < s->sp.n_configs; c++) {
         cr[c] = (struct dp_sweep_cfgrow){ c, s->cfgs[c].gpus, s->cfgs[c].pe, s->cfgs[c].de, 0, 0, 0, 0, 0, NULL };
-        if (mr) {
+        double r;
+        if (mr && (s->plan.running[c] || dp_rate_search_next(&s->plan.rs[c], &r))) {
+            cr[c].capacity = NAN;   /* an interrupted sweep: this search is not over */
+        } else if (mr) {
             cr[c].capacity = dp_rate_search_answer(&s->plan.rs[c], &cr[c].capped);
             cr[c].meets = cr[c].capacity > 0;
         }
     }
-    for (size_t i = 0; i < s->n_rows; i++) {
+    for (size_t i = 0; i < s->n_rows; i++) {   /* the finished rows (finish()) */
         const struct row *r = &s->rows[i];
         struct dp_sweep_cfgrow *c = &cr[r->pr.cfg];
         const struct dp_sweep_res *res = &s->pts[r->point].res;
@@ -492,10 +493,11 @@ static void print_configs(const struct sweep *s, const struct dp_sweep_cfgrow *c
         char pd[32];
         snprintf(pd, sizeof pd, "%u+%u", cr[c].pe, cr[c].de);
         if (mr) {
-            char cap[32];
-            snprintf(cap, sizeof cap, cr[c].capacity <= 0 ? "< %g" : cr[c].capped ? ">= %g" : "%g",
-                     cr[c].capacity <= 0 ? sp->goal.rate_lo : cr[c].capacity);
-            printf("%5u %7s %11s %9.4g %6u\n", cr[c].gpus, pd, cap, cr[c].capacity / cr[c].gpus, cr[c].probes);
+            char cap[32], per[32];
+            snprintf(cap, sizeof cap, isnan(cr[c].capacity) ? "unfinished" : cr[c].capacity <= 0 ? "< %g"
+                     : cr[c].capped ? ">= %g" : "%g", cr[c].capacity <= 0 ? sp->goal.rate_lo : cr[c].capacity);
+            snprintf(per, sizeof per, isnan(cr[c].capacity) ? "-" : "%.4g", cr[c].capacity / cr[c].gpus);
+            printf("%5u %7s %11s %9s %6u\n", cr[c].gpus, pd, cap, per, cr[c].probes);
             continue;
         }
         const struct dp_summary *m = &cr[c].res->s;
@@ -504,13 +506,16 @@ static void print_configs(const struct sweep *s, const struct dp_sweep_cfgrow *c
     }
 }
 
-static int finish(struct sweep *s, struct dp_err *err)
+/* Write and print the table. complete = 0: the sweep was interrupted; the
+ * table holds the points finished so far, is marked incomplete, and the
+ * goal is not answered. */
+static int finish(struct sweep *s, int complete, struct dp_err *err)
 {
     /* the table is in (configuration, probe) order: the same for any -j or rank count */
     qsort(s->rows, s->n_rows, sizeof *s->rows, by_probe);
     size_t n = 0;
     for (size_t i = 0; i < s->n_rows; i++)
-        if (dp_plan_keeps(&s->plan, s->rows[i].pr.cfg))
+        if (s->rows[i].done && dp_plan_keeps(&s->plan, s->rows[i].pr.cfg))
             s->rows[n++] = s->rows[i];   /* others ran ahead of the answer: journaled, not tabled */
     s->n_rows = n;
     struct dp_sweep_row *rows = calloc(n ? n : 1, sizeof *rows);
@@ -528,13 +533,16 @@ static int finish(struct sweep *s, struct dp_err *err)
     }
     if (!rc) {
         config_rows(s, cr);
-        if (s->sp.goal.kind == DP_GOAL_MAX_RATE)
+        if (!complete)
+            snprintf(answer, 1 << 16, "interrupted before the goal was answered: %zu points finished "
+                     "(the same command with --resume continues)", n);
+        else if (s->sp.goal.kind == DP_GOAL_MAX_RATE)
             answer_max_rate(s, cr, answer, 1 << 16);
         else if (s->sp.goal.kind == DP_GOAL_MIN_GPUS)
             answer_min_gpus(s, cr, answer, 1 << 16);
         else
             answer_grid(s, cr, answer, 1 << 16);
-        struct dp_sweep_table t = { &s->sp, s->base.name, rows, n, cr, s->sp.n_configs, answer };
+        struct dp_sweep_table t = { &s->sp, s->base.name, rows, n, cr, s->sp.n_configs, answer, complete };
         rc = dp_sweep_write(s->o.prefix, &t, err);
     }
     if (!rc) {
@@ -579,12 +587,12 @@ static int parse_args(struct opts *o, int argc, char **argv)
         { "seed", required_argument, NULL, 's' },   { "set", required_argument, NULL, 'S' },
         { "quiet", no_argument, NULL, 'q' },        { "no-plot", no_argument, NULL, 'P' },
         { "list", no_argument, NULL, 'l' },         { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
+        { "version", no_argument, NULL, 'V' },      { NULL, 0, NULL, 0 },
     };
     memset(o, 0, sizeof *o);
     o->jobs = 1;
     o->plot = 1;
-    int c;
+    int c, r;
     char *end;
     optind = 1;
     while ((c = getopt_long(argc, argv, "j:o:qh", lo, NULL)) != -1) {
@@ -596,30 +604,14 @@ static int parse_args(struct opts *o, int argc, char **argv)
                 return 2;
             }
             break;
-        case 'o': o->prefix = optarg; break;
         case 'r': o->resume = 1; break;
         case 'R': o->restart = 1; break;
-        case 's':
-            errno = 0;
-            o->seed = strtoull(optarg, &end, 10);
-            if (*end || errno || optarg[0] == '-') {
-                fprintf(stderr, "dualpath sweep: --seed '%s': expected a non-negative integer\n", optarg);
-                return 2;
-            }
-            o->have_seed = 1;
-            break;
-        case 'S':
-            if (o->n_sets == 64) {
-                fprintf(stderr, "dualpath sweep: at most 64 --set options\n");
-                return 2;
-            }
-            o->sets[o->n_sets++] = optarg;
-            break;
-        case 'q': o->quiet = 1; break;
         case 'P': o->plot = 0; break;
         case 'l': o->list = 1; break;
         case 'h': usage(stdout); return 0;
-        default: return 2;
+        default:
+            if ((r = dp_cli_common_opt(&o->c, c, optarg, "sweep")))
+                return r == 1 ? 0 : 2;
         }
     }
     if (optind != argc - 1) {
@@ -631,6 +623,7 @@ static int parse_args(struct opts *o, int argc, char **argv)
         return 2;
     }
     o->file = argv[optind];
+    o->prefix = o->c.out;
     return -1;
 }
 
@@ -677,13 +670,18 @@ static int coordinate(struct sweep *s, struct dp_err *err)
         fprintf(stderr, "dualpath sweep: %s\n", err->msg);
         return 1;
     }
-    s->progress = !s->o.quiet && isatty(2);
+    s->progress = !s->o.c.quiet && isatty(2);
     s->wait_at = dp_cli_test_at("point");
     s->t0 = now_s();
     rc = run_loop(s, err);
     draw(s, 1);
     dp_journal_close(&s->j);
     if (rc == DP_EINTR) {
+        struct dp_err werr = { "" };
+        if (finish(s, 0, &werr))
+            fprintf(stderr, "dualpath sweep: %s\n", werr.msg);
+        else
+            printf("results    %s.h5, %s.csv (marked incomplete)\n", s->o.prefix, s->o.prefix);
         fprintf(stderr, "dualpath sweep: interrupted; %zu finished points are kept in %s.journal: run the same command with --resume to continue\n",
                 s->simulated + s->journaled, s->o.prefix);
         return dp_cli_interrupted_status();
@@ -692,7 +690,7 @@ static int coordinate(struct sweep *s, struct dp_err *err)
         fprintf(stderr, "dualpath sweep: %s\n(finished points are kept in %s.journal; --resume continues)\n", err->msg, s->o.prefix);
         return 1;
     }
-    if (finish(s, err)) {
+    if (finish(s, 1, err)) {
         fprintf(stderr, "dualpath sweep: %s\n", err->msg);
         return 1;
     }
@@ -706,6 +704,20 @@ static int coordinate(struct sweep *s, struct dp_err *err)
     report_ranks(s);
     printf("results    %s.h5, %s.csv (journal %s.journal)\n", s->o.prefix, s->o.prefix, s->o.prefix);
     return 0;
+}
+
+static int check_outputs(const struct sweep *s, struct dp_err *err)
+{
+    static const char *const ext[] = { "journal", "h5", "csv", "png" };
+    char example[300], path[700];
+    snprintf(example, sizeof example, "%s-sweep", s->base.name);
+    int rc = dp_prefix_check(s->o.prefix, example, err);
+    for (int i = 0; !rc && i < 4; i++) {
+        snprintf(path, sizeof path, "%s.%s", s->o.prefix, ext[i]);
+        if (i < 3 || s->o.plot)
+            rc = dp_output_check(path, example, err);
+    }
+    return rc;
 }
 
 static void plot(const struct sweep *s)
@@ -729,7 +741,7 @@ int dp_cmd_sweep(int argc, char **argv)
     int quiet_rank = dp_dist_env_rank() != 0;
     struct dp_err err = { "" };
     char defprefix[300];
-    if (dp_cli_load_scenario(&s.base, s.o.file, s.o.seed, s.o.have_seed, s.o.sets, s.o.n_sets, &err) ||
+    if (dp_cli_load_scenario(&s.base, s.o.file, s.o.c.seed, s.o.c.have_seed, s.o.c.sets, s.o.c.n_sets, &err) ||
         dp_sweep_spec_load(&s.sp, &s.base, &err) || resolve_configs(&s, &err)) {
         if (!quiet_rank)
             fprintf(stderr, "dualpath: %s\n", err.msg);
@@ -745,6 +757,12 @@ int dp_cmd_sweep(int argc, char **argv)
             list_configs(&s);
         sweep_free(&s);
         return 0;
+    }
+    /* rank 0 writes every file: checked there, before any simulation */
+    if (!quiet_rank && check_outputs(&s, &err)) {
+        fprintf(stderr, "dualpath: %s\n", err.msg);
+        sweep_free(&s);
+        return 1;
     }
     rc = dp_dist_open(&s.dist, s.o.jobs, &s.base, &err);
     if (rc) {

@@ -395,7 +395,8 @@ static int h5_attrs(hid_t f, const struct dp_sweep_table *in)
            dp_h5_attr_str(f, "rate_key", g->kind == DP_GOAL_MAX_RATE ? g->rate_key : "") |
            dp_h5_attr_num(f, "rate_lo", g->rate_lo) | dp_h5_attr_num(f, "rate_hi", g->rate_hi) |
            dp_h5_attr_num(f, "tolerance", g->tolerance) | dp_h5_attr_str(f, "varied", varied) |
-           dp_h5_attr_str(f, "answer", in->answer ? in->answer : "");
+           dp_h5_attr_str(f, "answer", in->answer ? in->answer : "") |
+           dp_h5_attr_int(f, "complete", in->complete);
 }
 
 static int write_h5(const char *path, const struct dp_sweep_table *in, const struct tab *tp,

@@ -4,9 +4,11 @@
  *    resolved scenario value), so an interrupted sweep loses nothing and
  *    `--resume` recomputes nothing;
  *  - the results table, PREFIX.h5 and PREFIX.csv, written once at the end
- *    under a temporary name and renamed. Layout of PREFIX.h5:
+ *    (or when the sweep is interrupted) under a temporary name and renamed. Layout of PREFIX.h5:
  *      /          attributes: dualpath_version, scenario_name, goal, slo_attainment,
- *                 rate_key, rate_lo, rate_hi, tolerance, varied (keys, one a line), answer
+ *                 rate_key, rate_lo, rate_hi, tolerance, varied (keys, one a line), answer,
+ *                 complete (1; 0 for an interrupted sweep, whose table holds the
+ *                 points finished so far and whose unfinished searches have no capacity)
  *      /points    one row per point, in (configuration, probe) order: point, config,
  *                 probe, gpus, prefill_engines, decode_engines, each varied key (text),
  *                 the rate key (max_rate), meets_slo, status, every summary figure
@@ -78,6 +80,7 @@ struct dp_sweep_table {
     const struct dp_sweep_cfgrow *cfgs;
     size_t n_cfgs;
     const char *answer;         /* the goal's answer, one or more lines */
+    int complete;               /* 0: an interrupted sweep's finished points so far */
 };
 
 /* Write PREFIX.h5 and PREFIX.csv. */

@@ -88,14 +88,20 @@ int dp_tr_parse_line(const struct dp_tr_lines *r, json_t **out, struct dp_err *e
     *out = NULL;
     json_t *v = json_loadb(r->buf, r->len, JSON_REJECT_DUPLICATES, &je);
     if (!v) {
+        /* jansson sees one line at a time: its "end of file" is this line's end */
+        char text[JSON_ERROR_TEXT_LENGTH + 32];
+        snprintf(text, sizeof text, "%s", je.text);
+        char *eof = strstr(text, "near end of file");
+        if (eof && r->had_newline)
+            snprintf(eof, sizeof text - (size_t)(eof - text), "at the end of the line");
         if (json_error_code(&je) == json_error_premature_end_of_input)
             return dp_err_set(err, DP_EINVAL,
-                              "%s:%lu: truncated record at column %d%s: %s", r->path,
+                              "%s:%lu: truncated record at column %d%s: %s%s", r->path,
                               r->lineno, je.column,
                               r->had_newline ? "" : " (last line, no newline at end of file)",
-                              je.text);
+                              text, r->had_newline ? " (each record is one whole JSON object on one line)" : "");
         return dp_err_set(err, DP_EINVAL, "%s:%lu: bad JSON at column %d: %s", r->path,
-                          r->lineno, je.column, je.text);
+                          r->lineno, je.column, text);
     }
     if (!json_is_object(v)) {
         int rc = dp_err_set(err, DP_EINVAL, "%s:%lu: expected one JSON object a line, got %s",

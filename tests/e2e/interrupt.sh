@@ -61,6 +61,40 @@ interrupt TERM sigterm_build start
 # a signal before the first event: nothing simulated, and the summary says so
 grep -q "interrupted at simulated t=0.000 s" "$T/sigint_build.err" && ok || { bad "build: not stopped at t=0"; cat "$T/sigint_build.err"; }
 
+# The interrupted summary holds together: one time basis (the instant of the
+# interruption, for the header, the utilisations and the file), no job
+# completion time, and session figures over the sessions that finished only.
+t="$(sed -nE 's/.*interrupted at simulated t=([0-9.]+) s.*/\1/p' "$T/sigint.err")"
+t1="$(printf '%.1f' "$t")"
+grep -q "^INCOMPLETE interrupted at simulated t=$t1 s" "$T/sigint.out" && ok || { bad "summary: no INCOMPLETE line at t=$t1"; cat "$T/sigint.out"; }
+grep -q "(utilisation over $t1 s)" "$T/sigint.out" && ok || bad "summary: utilisation not over the $t1 s simulated"
+grep -qE "job completion time +not reached" "$T/sigint.out" && ok || bad "summary: a job completion time for an interrupted run"
+grep -qE "session time \(mean\) .*\(2 of 6 sessions finished" "$T/sigint.out" && ok || { bad "summary: sessions finished"; grep session "$T/sigint.out"; }
+if [ $have_h5py = 1 ]; then
+  /usr/bin/python3 - "$T/sigint.h5" "$t" <<'PY' && ok || bad "interrupted results file: figures over unfinished sessions or another time basis"
+import sys, h5py
+f = h5py.File(sys.argv[1], "r")
+t, s, r = float(sys.argv[2]), f["summary"].attrs, f["requests"][:]
+assert abs(s["elapsed_s"] - t) <= 5e-4 and f["timeseries/time"][-1] == s["elapsed_s"], (s["elapsed_s"], t)
+assert s["makespan_s"] == 0
+ended = set(r["session"][r["session_end"] == 1])
+assert s["sessions"] == len(ended) == 2 and s["sessions_total"] == 6
+spans = [r["t_done"][r["session"] == k].max() - r["t_issue"][r["session"] == k].min() for k in ended]
+assert abs(s["session_time_mean_s"] - sum(spans) / len(spans)) < 1e-9
+PY
+fi
+
+# compare keeps what it did: the policy it was simulating, marked incomplete
+DUALPATH_TEST_WAIT=event=1500 "$DP" compare "$SCEN" -q -o "$T/cmp" >"$T/cmp.out" 2>"$T/cmp.err" &
+pid=$!
+wait_ready "$pid" "$T/cmp.err" && ok || bad "compare: never reached event 1500"
+kill -INT "$pid"; wait "$pid"; rc=$?
+[ $rc -eq 130 ] && ok || { bad "compare: exit $rc, expected 130"; cat "$T/cmp.err"; }
+[ -f "$T/cmp-basic.h5" ] && [ "$(complete_attr "$T/cmp-basic.h5")" != 1 ] && ok || bad "compare: no incomplete cmp-basic.h5"
+[ ! -e "$T/cmp-dualpath.h5" ] && ok || bad "compare: a policy after the interruption was run"
+grep -qE "^basic .*\(interrupted: so far\)" "$T/cmp.out" && ok || { bad "compare: no table row marked interrupted"; cat "$T/cmp.out"; }
+grep -q "not simulated: dualpath, oracle" "$T/cmp.err" && ok || { bad "compare: message"; cat "$T/cmp.err"; }
+
 # kill -9 cannot be caught: whatever it interrupts, no file under the final name
 DUALPATH_TEST_WAIT=event=1500 "$DP" run "$SCEN" -q -o "$T/k9.h5" >/dev/null 2>"$T/k9.err" &
 pid=$!

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # An interrupted sweep loses nothing: killed (SIGKILL) or stopped (SIGINT)
-# in the middle, the journal keeps every finished point, and --resume
+# in the middle, the journal keeps every finished point (SIGINT also writes
+# the table of the points so far, marked incomplete), and --resume
 # completes the same table as an uninterrupted run, byte for byte, with no
 # point journaled twice and none simulated again.
 set -u
@@ -24,7 +25,7 @@ interrupt() {  # PREFIX SIGNAL
   local pid=$!
   wait_ready "$pid" "$T/$1.out" || bad "$2: the sweep never reached its third point"
   kill -"$2" "$pid" 2>/dev/null
-  wait "$pid"; echo $? >"$T/$1.rc"
+  { wait "$pid"; } 2>/dev/null; echo $? >"$T/$1.rc"
 }
 
 for sig in KILL INT; do
@@ -36,7 +37,14 @@ for sig in KILL INT; do
     [ "$(cat "$T/$p.rc")" -eq 130 ] && ok || bad "SIGINT exit status $(cat "$T/$p.rc")"
     grep -q -- "--resume" "$T/$p.out" && ok || { bad "SIGINT message"; cat "$T/$p.out"; }
   fi
-  [ -e "$T/$p.csv" ] && bad "$sig: a table was written for an unfinished sweep" || ok
+  if [ "$sig" = INT ]; then
+    [ "$(tail -n +2 "$T/$p.csv" | wc -l)" -eq 3 ] && ok || bad "SIGINT: the table does not hold the 3 points so far"
+    /usr/bin/python3 -c "import sys, h5py; f = h5py.File(sys.argv[1], 'r'); sys.exit(f.attrs['complete'] != 0 or len(f['points']) != 3)" "$T/$p.h5" &&
+      ok || bad "SIGINT: the table is not marked incomplete (attribute complete = 0) with 3 points"
+    grep -q "interrupted before the goal was answered" "$T/$p.out" && ok || bad "SIGINT: a goal answered from a partial sweep"
+  else
+    [ -e "$T/$p.csv" ] && bad "KILL: a table was written" || ok
+  fi
   gone "sweep $T/s.yaml" && ok || bad "$sig: workers left running"
   "$DP" sweep "$T/s.yaml" -j 1 -o "$T/$p" --no-plot -q --resume >"$T/$p.out2" 2>&1 && ok || { bad "$sig: resume"; cat "$T/$p.out2"; }
   cmp -s "$T/ref.csv" "$T/$p.csv" && ok || bad "$sig: resumed table differs from the uninterrupted one"
