@@ -25,15 +25,85 @@ void core_fail(struct dp_core *c, int code, const char *fmt, ...)
 
 int core_move(struct dp_core *c, struct dp_xfer *x)
 {
-    x->status = 0;
+    x->status = DP_STATUS_PENDING;
     x->t_issue = core_now(c);
     if (!c->sc->traffic.isolation)
         x->lane = DP_LANE_MODEL;   /* one lane: KV competes with collectives */
+    x->busy = 1;
+    c->in_op = 1;
     int rc = c->ops->move(c->plat, x);
-    if (rc)
+    c->in_op = 0;
+    if (rc) {
+        x->busy = 0;
         core_fail(c, rc, "platform '%s' refused a transfer of %llu bytes (kind %u): %s",
                   c->ops->name, (unsigned long long)x->bytes, x->kind, dp_strerror(rc));
+    } else {
+        c->seam.moves++;
+    }
     return rc;
+}
+
+int core_compute(struct dp_core *c, struct dp_compute *k)
+{
+    k->status = DP_STATUS_PENDING;
+    k->busy = 1;
+    c->in_op = 1;
+    int rc = c->ops->compute(c->plat, k);
+    c->in_op = 0;
+    if (rc) {
+        k->busy = 0;
+        core_fail(c, rc, "platform '%s' refused a %s on engine %d: %s", c->ops->name,
+                  k->kind == DP_C_PREFILL_LAYER ? "prefill compute" : "decode step", k->engine,
+                  dp_strerror(rc));
+    } else {
+        c->seam.computes++;
+    }
+    return rc;
+}
+
+/* Rules 1-3 of platform.h at a completion: 0 when the completion may be
+ * processed; else the run stops with the broken rule named. */
+static int seam_completion(struct dp_core *c, uint8_t *busy, const int8_t *status,
+                           const char *what)
+{
+    const char *broken = NULL;
+    if (c->in_op)
+        broken = "came from inside an op call (rule 2: schedule it, call back from the loop)";
+    else if (!*busy)
+        broken = "was not in flight (rule 1: completed twice, or never issued)";
+    else if (status && *status > 0)
+        broken = "carries no status (rule 3: set 0 or a negative DP_E* code first)";
+    if (broken) {
+        core_fail(c, DP_ESTATE, "platform '%s' broke the seam's rules: a %s completion %s",
+                  c->ops->name, what, broken);
+        return -1;
+    }
+    *busy = 0;
+    return 0;
+}
+
+static void release_nop(void *plat, struct dp_request *r)
+{
+    (void)plat;
+    (void)r;
+}
+
+/* The platform's table, with the optional ops defaulted. */
+static int take_ops(struct dp_core *c, const struct dp_platform_ops *ops, struct dp_err *err)
+{
+    const char *missing = !ops ? "the table" : !ops->now ? "now" : !ops->move ? "move"
+                        : !ops->compute ? "compute" : !ops->timer ? "timer"
+                        : !ops->counters ? "counters" : NULL;
+    if (missing)
+        return dp_err_set(err, DP_EINVAL, "platform '%s' lacks %s (core/platform.h)",
+                          ops && ops->name ? ops->name : "?", missing);
+    c->ops_tab = *ops;
+    if (!c->ops_tab.name)
+        c->ops_tab.name = "?";
+    if (!c->ops_tab.release)
+        c->ops_tab.release = release_nop;
+    c->ops = &c->ops_tab;
+    return 0;
 }
 
 int core_collective(struct dp_core *c, struct dp_xfer *x, const struct dp_engine *e, double bytes,
@@ -96,12 +166,13 @@ int dp_core_create(struct dp_core **out, const struct dp_scenario *sc,
         return dp_err_set(err, DP_ENOMEM, "out of memory");
     c->sc = sc;
     c->w = w;
-    c->ops = ops;
     c->plat = plat;
     c->kv_tok = dp_kv_bytes_per_token(&sc->model);
     c->kv_tok_layer = dp_kv_bytes_per_token_layer(&sc->model);
     dp_kvindex_init(&c->index);
-    int rc = create_engines(c, err);
+    int rc = take_ops(c, ops, err);
+    if (!rc)
+        rc = create_engines(c, err);
     if (rc)
         goto fail;
     c->policy = dp_policy_find(sc->policy.name);
@@ -142,9 +213,13 @@ void dp_core_destroy(struct dp_core *c)
         free(e->running);
         core_prefill_free(e);
     }
-    /* live requests too: a run stopped by max_time_s or a signal has some */
-    for (size_t i = 0; i < c->n_all_reqs; i++)
+    /* live requests too: a run stopped by max_time_s or a signal has some;
+     * the platform hears of their end first (platform.h, rule 4) */
+    for (size_t i = 0; i < c->n_all_reqs; i++) {
+        if (c->all_reqs[i]->state != DP_RS_FREE && c->ops)
+            c->ops->release(c->plat, c->all_reqs[i]);
         free(c->all_reqs[i]);
+    }
     free(c->all_reqs);
     free(c->engines);
     free(c->sess);
@@ -173,9 +248,16 @@ static void arm_timer(struct dp_core *c, struct dp_timer *t, uint32_t kind, void
     t->at = at;
     t->kind = kind;
     t->owner = owner;
+    t->busy = 1;
+    c->in_op = 1;
     int rc = c->ops->timer(c->plat, t);
-    if (rc)
+    c->in_op = 0;
+    if (rc) {
+        t->busy = 0;
         core_fail(c, rc, "platform '%s' refused a timer", c->ops->name);
+    } else {
+        c->seam.timers++;
+    }
 }
 
 int dp_core_start(struct dp_core *c)
@@ -222,9 +304,43 @@ static struct dp_request *request_alloc(struct dp_core *c)
 
 void core_request_release(struct dp_core *c, struct dp_request *r)
 {
+    c->in_op = 1;
+    c->ops->release(c->plat, r);
+    c->in_op = 0;
+    c->seam.releases++;
+    r->state = DP_RS_FREE;
     r->next_free = c->free_reqs;
     c->free_reqs = r;
     c->live--;
+}
+
+/* Give back bytes a request holds in one of an engine's memories. */
+static void give_back(double *used, double *held)
+{
+    *used -= *held;
+    if (*used < 1)
+        *used = 0;
+    *held = 0;
+}
+
+void core_request_abort(struct dp_core *c, struct dp_request *r)
+{
+    struct dp_engine *pe = core_engine(c, r->pe), *de = core_engine(c, r->de);
+    if (r->state == DP_RS_READING)   /* not yet taken into a batch */
+        pe->pending_tokens -= r->new_tokens;
+    give_back(&pe->hbm_used, &r->hbm_pe);
+    give_back(&pe->dram_used, &r->dram_pe);
+    give_back(&de->dram_used, &r->dram_de);
+    give_back(&de->hbm_used, &r->hbm_de);
+    r->failed = 1;
+    r->state = DP_RS_FAILED;
+    core_request_finished(c, r);
+    core_request_release(c, r);
+    /* the room it held may let others in */
+    core_read_pump(c, pe);
+    core_read_pump(c, de);
+    core_prefill_try(c, pe);
+    core_admit_pump(c, de);
 }
 
 /* Block key of an agent session's block i: unique per (session, block). */
@@ -324,6 +440,7 @@ static void issue_turn(struct dp_core *c, uint32_t si)
     r->new_tokens = r->input_tokens - (uint32_t)dp_req_cached_tokens(r);
     r->t_issue = core_now(c);
     c->issued++;
+    c->seam.requests++;
     st->ctx_tokens = input;
     request_route(c, r);
 
@@ -371,8 +488,11 @@ void core_request_finished(struct dp_core *c, struct dp_request *r)
     };
     rec.ttft = rec.t_first - rec.t_issue;
     rec.tpot = r->output_tokens > 1 ? (rec.t_done - rec.t_first) / (r->output_tokens - 1) : 0;
-    if (dp_metrics_add(&c->metrics, &rec))
+    r->rec = c->metrics.n_recs;
+    if (dp_metrics_add(&c->metrics, &rec)) {
         core_fail(c, DP_ENOMEM, "out of memory for request records");
+        r->rec = UINT64_MAX;
+    }
     if (r->failed)
         c->metrics.failed++;
     c->finished++;
@@ -430,6 +550,9 @@ static void sample(struct dp_core *c)
 
 void dp_core_on_timer(struct dp_core *c, struct dp_timer *t)
 {
+    if (seam_completion(c, &t->busy, NULL, "timer"))
+        return;
+    c->seam.timers_done++;
     if (c->stopped)
         return;
     switch (t->kind) {
@@ -466,6 +589,10 @@ static void collective_done(struct dp_core *c, const struct dp_xfer *x)
 
 void dp_core_on_transfer_done(struct dp_core *c, struct dp_xfer *x)
 {
+    if (seam_completion(c, &x->busy, &x->status, "transfer"))
+        return;
+    c->seam.moves_done++;
+    c->seam.moves_failed += x->status < 0;
     if (c->stopped && c->error)
         return;
     if (x->kind == DP_X_COLLECTIVE)
@@ -474,10 +601,16 @@ void dp_core_on_transfer_done(struct dp_core *c, struct dp_xfer *x)
     case T_READ_PE:
     case T_READ_DE: core_read_done(c, x); break;
     case T_LAYER_LOAD: core_prefill_load_done(c, x); break;
-    case T_PREFILL_A2A: core_prefill_part_done(c, x->owner, 0); break;
+    case T_PREFILL_A2A:
+        if (x->status < 0)
+            core_prefill_fail(c, x->owner);
+        core_prefill_part_done(c, x->owner, 0);
+        break;
     case T_MV_PE:
     case T_MV_DE: core_handoff_move_done(c, x); break;
-    case T_DECODE_A2A: core_decode_part_done(c, x->owner, 0); break;
+    case T_DECODE_A2A:
+        core_decode_part_done(c, x->owner, 0, x->status < 0);
+        break;
     case T_WRITE: core_write_done(c, x); break;
     default: core_fail(c, DP_ESTATE, "transfer completion with unknown tag %u", x->tag);
     }
@@ -489,13 +622,19 @@ void dp_core_on_transfer_done(struct dp_core *c, struct dp_xfer *x)
 
 void dp_core_on_compute_done(struct dp_core *c, struct dp_compute *k)
 {
+    if (seam_completion(c, &k->busy, &k->status, "compute"))
+        return;
+    c->seam.computes_done++;
+    c->seam.computes_failed += k->status < 0;
     if (c->stopped && c->error)
         return;
-    if (k->tag == T_PREFILL)
+    if (k->tag == T_PREFILL) {
+        if (k->status < 0)
+            core_prefill_fail(c, k->owner);
         core_prefill_part_done(c, k->owner, 1);
-    else if (k->tag == T_DECODE)
-        core_decode_part_done(c, k->owner, 1);
-    else
+    } else if (k->tag == T_DECODE) {
+        core_decode_part_done(c, k->owner, 1, k->status < 0);
+    } else
         core_fail(c, DP_ESTATE, "compute completion with unknown tag %u", k->tag);
     if (dp_core_done(c) && !c->stopped) {
         sample(c);
@@ -527,6 +666,11 @@ const struct dp_engine *dp_core_engines(const struct dp_core *c, uint32_t *n)
 {
     *n = c->n_pe + c->n_de;
     return c->engines;
+}
+
+void dp_core_seam_stats(const struct dp_core *c, struct dp_seam_stats *s)
+{
+    *s = c->seam;
 }
 
 int dp_core_error(const struct dp_core *c, struct dp_err *err)

@@ -46,8 +46,11 @@ struct dp_batch {
 struct dp_core {
     const struct dp_scenario *sc;
     const struct dp_workload *w;
-    const struct dp_platform_ops *ops;
+    const struct dp_platform_ops *ops;  /* points at ops_tab */
+    struct dp_platform_ops ops_tab;     /* the platform's, optional ops defaulted */
     void *plat;
+    int in_op;                          /* inside an ops call: no callback may come */
+    struct dp_seam_stats seam;
 
     struct dp_engine *engines;  /* PEs then DEs */
     uint32_t n_pe, n_de;
@@ -81,7 +84,10 @@ static inline struct dp_engine *core_engine(struct dp_core *c, int32_t id) { ret
 
 void core_fail(struct dp_core *c, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Hand an op to the platform (status pending, in flight); a refusal stops
+ * the run. 0 or the platform's code. */
 int core_move(struct dp_core *c, struct dp_xfer *x);
+int core_compute(struct dp_core *c, struct dp_compute *k);
 /* Describe a move of blocks [lo, hi) of a request's KV, every layer, in the
  * KV lane (storage reads and writes, handoff moves). */
 void core_req_xfer(struct dp_core *c, struct dp_request *r, struct dp_xfer *x, uint8_t kind,
@@ -104,15 +110,24 @@ void core_prefill_try(struct dp_core *c, struct dp_engine *pe);
 void core_prefill_load_done(struct dp_core *c, struct dp_xfer *x);
 void core_prefill_free(struct dp_engine *pe);
 void core_prefill_part_done(struct dp_core *c, struct dp_batch *b, int compute_part);
+/* A compute or collective of the batch failed: every request of it fails
+ * (they leave at the batch's end). */
+void core_prefill_fail(struct dp_core *c, struct dp_batch *b);
 
 /* decode.c */
 void core_handoff_start(struct dp_core *c, struct dp_request *r);
 void core_handoff_move_done(struct dp_core *c, struct dp_xfer *x);
-void core_decode_part_done(struct dp_core *c, struct dp_engine *de, int compute_part);
+/* A part of the step is done; `failed`: it failed, and so does every
+ * request of the step (they leave when the step ends). */
+void core_decode_part_done(struct dp_core *c, struct dp_engine *de, int compute_part, int failed);
 void core_admit_pump(struct dp_core *c, struct dp_engine *de);
 
 /* core.c */
 void core_request_finished(struct dp_core *c, struct dp_request *r);
+/* The request's life is over: ops->release, then the free list. */
 void core_request_release(struct dp_core *c, struct dp_request *r);
+/* A failed request leaves now: what it holds goes back (HBM, DRAM, pending
+ * tokens), it is recorded as failed (its session ends), and released. */
+void core_request_abort(struct dp_core *c, struct dp_request *r);
 
 #endif

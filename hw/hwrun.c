@@ -152,6 +152,9 @@ static int dp_hwrun_report(struct dp_hwplat *p, struct dp_core *core,
            "%llu written\n", (unsigned long long)st.slices_checked,
            (unsigned long long)st.slices_bad, (unsigned long long)st.blocks_read,
            (unsigned long long)st.blocks_written);
+    if (st.ops_failed)
+        printf("hw faults  %llu ops failed alone (their requests failed or were retried); "
+               "first: %s\n", (unsigned long long)st.ops_failed, st.op_failure);
     printf("hw work    %llu GEMMs, %llu copy/verify kernels, %.1f s\n",
            (unsigned long long)st.gemm_calls, (unsigned long long)st.kernels, st.wall_s);
     printf("hw compute prefill %llu layers: GPU %.3f s, cost model %.3f s (x%.2f); "

@@ -23,6 +23,17 @@ int hw_fail(struct dp_hwplat *p, int code, const char *what, const char *msg)
     return p->failed;
 }
 
+int hw_op_fail(struct dp_hwplat *p, struct hw_op *op, int code, const char *msg)
+{
+    if (!op->status) {
+        op->status = code ? code : DP_EIO;
+        p->st.ops_failed++;
+        if (!p->st.op_failure[0])
+            snprintf(p->st.op_failure, sizeof p->st.op_failure, "%s", msg);
+    }
+    return op->status;
+}
+
 int hw_cuda_at(struct dp_hwplat *p, cudaError_t rc, const char *call, const char *file, int line)
 {
     struct dp_err e;
@@ -103,6 +114,7 @@ const struct dp_platform_ops dp_hw_ops = {
     .compute = hw_compute,
     .timer = hw_timer,
     .counters = hw_counters,
+    .release = hw_release,
 };
 
 /* ---- the progress loop --------------------------------------------------------- */
@@ -134,43 +146,29 @@ static int poll_io(struct dp_hwplat *p, uint64_t wait_ns)
     int n = 0;
     for (; r; r = r->next, n++) {
         struct hw_op *op = r->user;
-        if (r->status)
-            hw_fail(p, r->status, "hw", r->msg);
+        if (r->status)   /* a block the store could not read or write: this op's */
+            hw_op_fail(p, op, r->status, r->msg);
         if (--op->io_pending == 0)
             op->done = 1;
     }
     return n;
 }
 
-/* Finish one completed op: bookkeeping, then core's callback. */
+/* Finish one completed op: bookkeeping and its status, then core's
+ * callback, after which the descriptor is core's again (the callback may
+ * release the request it belongs to). */
 static void complete(struct dp_hwplat *p, struct hw_op *op)
 {
-    struct dp_xfer *x = op->x;
-    struct dp_compute *k = op->k;
-    if (k) {
+    if (op->k) {
         if (hw_compute_time(p, op))
             return;
-        uint32_t n = k->n_reqs < 256 ? k->n_reqs : 256;
-        struct dp_request *rs[256];
-        uint64_t ids[256];
-        for (uint32_t i = 0; i < n; i++) {
-            rs[i] = k->reqs[i];
-            ids[i] = rs[i]->id;
-        }
-        dp_core_on_compute_done(p->core, k);
-        for (uint32_t i = 0; i < n; i++)
-            hw_req_sweep(p, rs[i], ids[i]);
+        op->k->status = (int8_t)op->status;
+        dp_core_on_compute_done(p->core, op->k);
         return;
     }
     hw_xfer_finish(p, op);
-    struct dp_request *r = x->req;
-    uint64_t id = r ? r->id : 0;
-    struct hw_req *h = x->kind == DP_X_STORAGE_WRITE ? op->hr : NULL;
-    dp_core_on_transfer_done(p->core, x);
-    if (h)
-        hw_req_drop(p, h);   /* written back: the request is over */
-    else if (r && x->kind == DP_X_KV)
-        hw_req_sweep(p, r, id);
+    op->x->status = (int8_t)op->status;
+    dp_core_on_transfer_done(p->core, op->x);
 }
 
 /* Take the done ops off the live list first: callbacks add new ones. */
@@ -514,9 +512,8 @@ int dp_hwplat_destroy(struct dp_hwplat *p, struct dp_err *err)
         DP_CUDA_KEEP(rc, err, cudaSetDevice(p->eng[i].dev));
         DP_CUDA_KEEP(rc, err, cudaDeviceSynchronize());
     }
-    for (uint32_t b = 0; b < HW_HASH; b++)
-        while (p->hash[b])
-            hw_req_drop(p, p->hash[b]);
+    while (p->reqs)   /* none when the core was destroyed first (it releases) */
+        hw_req_free(p, p->reqs);
     hw_ops_free(p->live, &rc, err);
     hw_ops_free(p->free_ops, &rc, err);
     for (uint32_t i = 0; i < p->n_eng; i++) {

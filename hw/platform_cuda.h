@@ -44,6 +44,8 @@ struct dp_hwplat_stats {
     uint64_t slices_checked;     /* (block, layer) slices the attention pass verified */
     uint64_t slices_bad;         /* of those, wrong or missing */
     uint64_t blocks_read, blocks_written;
+    uint64_t ops_failed;         /* ops that failed alone (their requests failed or retried) */
+    char op_failure[200];        /* the first of those failures, or "" */
     uint64_t gemm_calls, kernels;
     /* compute ops' GPU time (event to event) beside the cost model's time
      * for the same op on the same engine (what the simulator would take) */

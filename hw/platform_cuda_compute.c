@@ -74,7 +74,8 @@ static int attend(struct dp_hwplat *p, struct hw_op *op, struct hw_engine *e)
 
 /* One layer of prefill: GEMMs carrying the layer's FLOPs (this GPU's share
  * of the engine's), the attention pass over the batch's cached blocks of
- * the layer, then the layer's new KV written (filled) for the new blocks. */
+ * the layer, then the layer's new KV written (filled) for the new blocks.
+ * The HBM units come first: a full arena fails the op before any GPU work. */
 static int start_prefill(struct dp_hwplat *p, struct hw_op *op)
 {
     struct dp_compute *k = op->k;
@@ -82,19 +83,19 @@ static int start_prefill(struct dp_hwplat *p, struct hw_op *op)
     uint32_t l = k->layer, need = 0;
     for (uint32_t i = 0; i < k->n_reqs; i++)
         need += hw_div_up(k->reqs[i]->input_tokens, k->reqs[i]->block_tokens);
-    if (hw_op_room(p, op, need + 1) || hw_op_start_timing(p, op, e))
-        return p->failed;
-    if (prefill_gemms(p, e, &k->shape))
+    if (hw_op_room(p, op, need + 1))
         return p->failed;
     for (uint32_t i = 0; i < k->n_reqs; i++) {
         struct hw_req *h = hw_req_get(p, k->reqs[i]);
-        if (!h || hw_req_alloc(p, h, HW_PE_HBM, 0, h->pb))
+        if (!h)
             return p->failed;
+        if (hw_req_alloc(p, op, h, HW_PE_HBM, 0, h->pb))
+            return op->status;
         for (uint32_t b = 0; b < k->reqs[i]->cached_blocks; b++)
             hw_op_add(op, NULL, hw_unit_ptr(&e->hbm, h->u[HW_PE_HBM][b]) + l * p->lb16,
                       k->reqs[i]->sess, b, l);
     }
-    if (attend(p, op, e))
+    if (hw_op_start_timing(p, op, e) || prefill_gemms(p, e, &k->shape) || attend(p, op, e))
         return p->failed;
     uint32_t base = op->n;
     for (uint32_t i = 0; i < k->n_reqs; i++) {
@@ -119,9 +120,7 @@ static int start_decode(struct dp_hwplat *p, struct hw_op *op)
     uint32_t need = 0;
     for (uint32_t i = 0; i < k->n_reqs; i++)
         need += hw_div_up(k->reqs[i]->input_tokens, k->reqs[i]->block_tokens) * p->L;
-    if (hw_op_room(p, op, need + 1) || hw_op_start_timing(p, op, e))
-        return p->failed;
-    if (decode_gemms(p, e, k->batch))
+    if (hw_op_room(p, op, need + 1))
         return p->failed;
     for (uint32_t i = 0; i < k->n_reqs; i++) {
         struct hw_req *h = hw_req_get(p, k->reqs[i]);
@@ -133,7 +132,7 @@ static int start_decode(struct dp_hwplat *p, struct hw_op *op)
                     hw_op_add(op, NULL, hw_unit_ptr(&e->hbm, h->u[HW_DE_HBM][b]) + l * p->lb16,
                               k->reqs[i]->sess, b, l);
     }
-    if (attend(p, op, e))
+    if (hw_op_start_timing(p, op, e) || decode_gemms(p, e, k->batch) || attend(p, op, e))
         return p->failed;
     return hw_op_record(p, op, e, e->s_comp);
 }
@@ -164,7 +163,7 @@ int hw_compute_time(struct dp_hwplat *p, struct hw_op *op)
     struct dp_compute *k = op->k;
     struct hw_engine *e = op->e;
     float ms = 0;
-    if (!op->timed)
+    if (!op->timed || op->status)
         return 0;
     if (HW_CUDA(p, cudaEventElapsedTime(&ms, op->ev0[e->dev], op->ev[e->dev])))
         return p->failed;

@@ -4,18 +4,28 @@
  * (compute) hold in common. Not a public header: hw/platform_cuda.h is.
  *
  * Where a request's KV lives: each request the platform has seen has a
- * record (struct hw_req) naming, per block of its context, the unit that
+ * record (struct hw_req, hung on the request's `plat` pointer from the
+ * first op that names it) naming, per block of its context, the unit that
  * holds it in the prefill engine's DRAM and HBM and the decode engine's
  * DRAM and HBM. Units come from per-engine arenas and go back when core
  * would free the bytes: the PE's when the handoff out of its HBM is done,
- * the DE's DRAM when its DRAM -> HBM move is done, the DE's HBM when the
- * write-back is done (or the request ended without one).
+ * the DE's DRAM when its DRAM -> HBM move is done, everything else when
+ * core releases the request (the release op, after its last use).
  *
  * Every op completes through the progress loop (never inside the op call):
  * GPU work by a polled event, storage I/O by the reader pool's completion
- * list, timers from a heap. Every CUDA and cuBLAS call is checked (HW_CUDA,
- * HW_CUBLAS); the first failure is kept in p->ferr with the file, line and
- * CUDA's error string, and stops the run from the loop. A KV block that
+ * list, timers from a heap; its status says how it went (core/platform.h).
+ * Two kinds of failure:
+ *  - an op's own (an arena full, a block the store could not read or
+ *    write): that op completes with a negative status, core fails or
+ *    retries the requests it carried, the run goes on; the first such
+ *    message is kept for the report (hw_op_fail);
+ *  - the platform's (a CUDA or cuBLAS call failed: every one is checked
+ *    with HW_CUDA / HW_CUBLAS; an inconsistent scenario): the first is kept
+ *    in p->ferr with the file, line and CUDA's error string, and stops the
+ *    run from the loop (hw_fail).
+ * An op's own failures are all found before any of its GPU work is
+ * submitted, so a failed op has nothing left on the device. A KV block that
  * arrives with the wrong content is counted, not fatal. */
 #ifndef DP_HW_PLATFORM_CUDA_IMPL_H
 #define DP_HW_PLATFORM_CUDA_IMPL_H
@@ -29,7 +39,6 @@
 #include "hw/store.h"
 
 #define HW_MAX_DEV 16
-#define HW_HASH 4096
 #define HW_GEMM_ROWS 8192
 #define HW_WTS_BYTES (256u << 20)
 #define HW_A2A_BYTES (64u << 20)
@@ -63,13 +72,11 @@ struct hw_engine {
 /* Where one request's blocks are: unit index per block, -1 for none. */
 struct hw_req {
     struct dp_request *r;
-    uint64_t id;
     int32_t pe, de;
     uint32_t nb;                      /* blocks of the final context */
     uint32_t pb;                      /* blocks after prefill */
     int32_t *u[4];                    /* HW_PE_DRAM .. HW_DE_HBM */
-    int wr_pending;
-    struct hw_req *next;
+    struct hw_req *prev, *next;       /* every live record (teardown) */
 };
 enum { HW_PE_DRAM, HW_DE_DRAM, HW_PE_HBM, HW_DE_HBM };
 
@@ -81,6 +88,7 @@ struct hw_op {
     struct dp_compute *k;
     struct hw_engine *e;              /* whose device its GPU part runs on */
     struct hw_req *hr;
+    int status;                       /* 0, or the op's own failure (DP_E*) */
     int wait_ev, io_pending, stage, done;
     cudaEvent_t ev[HW_MAX_DEV];
     cudaEvent_t ev0[HW_MAX_DEV];      /* compute: its start, for the GPU time */
@@ -109,7 +117,7 @@ struct dp_hwplat {
     struct dp_timer **heap;
     uint32_t nheap, capheap;
     struct hw_op *live, *free_ops;
-    struct hw_req *hash[HW_HASH];
+    struct hw_req *reqs;
     uint32_t L, bt;
     size_t lb16, slot;
     int failed;
@@ -119,8 +127,12 @@ struct dp_hwplat {
 
 /* ---- failures (platform_cuda.c) ------------------------------------------- */
 
-/* Keep the first failure (code, "WHAT: MSG") and return the kept code. */
+/* The platform fails: keep the first failure (code, "WHAT: MSG"), which
+ * stops the run; returns the kept code. */
 int hw_fail(struct dp_hwplat *p, int code, const char *what, const char *msg);
+/* One op fails alone: it completes with status `code` once nothing of it
+ * is pending (the caller sets op->done when nothing is); returns code. */
+int hw_op_fail(struct dp_hwplat *p, struct hw_op *op, int code, const char *msg);
 /* A checked CUDA / cuBLAS call: 0, or the run's (first) failure code. */
 #define HW_CUDA(p, call) hw_cuda_at((p), (call), #call, __FILE__, __LINE__)
 #define HW_CUBLAS(p, call) hw_cublas_at((p), (int)(call), #call, __FILE__, __LINE__)
@@ -143,13 +155,17 @@ static inline struct hw_engine *hw_eng(struct dp_hwplat *p, int32_t id) { return
 
 struct hw_arena *hw_where_arena(struct dp_hwplat *p, struct hw_req *h, int w);
 void hw_req_units_free(struct dp_hwplat *p, struct hw_req *h, int w);
-void hw_req_drop(struct dp_hwplat *p, struct hw_req *h);
-/* The record of request r, made on first sight; NULL after a failure. */
+/* Free a record and its units (the request is not touched). */
+void hw_req_free(struct dp_hwplat *p, struct hw_req *h);
+/* The record of request r, made on first sight; NULL when the platform
+ * failed (p->failed says why). */
 struct hw_req *hw_req_get(struct dp_hwplat *p, struct dp_request *r);
-/* Give blocks [lo, hi) a unit each in `w`, where they have none yet. */
-int hw_req_alloc(struct dp_hwplat *p, struct hw_req *h, int w, uint32_t lo, uint32_t hi);
-/* After a completion: drop the record of a request core has finished with. */
-void hw_req_sweep(struct dp_hwplat *p, struct dp_request *r, uint64_t id);
+/* Give blocks [lo, hi) a unit each in `w`, where they have none yet; an
+ * arena that runs out fails the op alone (hw_op_fail, op->done). */
+int hw_req_alloc(struct dp_hwplat *p, struct hw_op *op, struct hw_req *h, int w, uint32_t lo,
+                 uint32_t hi);
+/* The release op (core/platform.h): the request's record and units go. */
+void hw_release(void *plat, struct dp_request *r);
 
 struct hw_op *hw_op_get(struct dp_hwplat *p);
 /* Room for n (src, dst, tag) entries in pinned, mapped memory. */

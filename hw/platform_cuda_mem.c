@@ -67,30 +67,32 @@ void hw_req_units_free(struct dp_hwplat *p, struct hw_req *h, int w)
     }
 }
 
-void hw_req_drop(struct dp_hwplat *p, struct hw_req *h)
+void hw_req_free(struct dp_hwplat *p, struct hw_req *h)
 {
-    struct hw_req **pp = &p->hash[((uintptr_t)h->r >> 6) % HW_HASH];
-    while (*pp && *pp != h)
-        pp = &(*pp)->next;
-    if (*pp)
-        *pp = h->next;
+    if (h->prev)
+        h->prev->next = h->next;
+    else
+        p->reqs = h->next;
+    if (h->next)
+        h->next->prev = h->prev;
     for (int w = 0; w < 4; w++)
         hw_req_units_free(p, h, w);
     free(h->u[0]);
     free(h);
 }
 
-/* The record of request r, made on first sight. A record whose request
- * object now carries another id is a finished request's: its units go back. */
+void hw_release(void *plat, struct dp_request *r)
+{
+    struct dp_hwplat *p = plat;
+    if (r->plat)
+        hw_req_free(p, r->plat);
+    r->plat = NULL;
+}
+
 struct hw_req *hw_req_get(struct dp_hwplat *p, struct dp_request *r)
 {
-    struct hw_req *h = p->hash[((uintptr_t)r >> 6) % HW_HASH];
-    while (h && h->r != r)
-        h = h->next;
-    if (h && h->id == r->id)
-        return h;
-    if (h)
-        hw_req_drop(p, h);
+    if (r->plat)
+        return r->plat;
     if (r->block_tokens != p->bt) {
         char msg[160];
         snprintf(msg, sizeof msg, "a request has %u-token blocks, the store %u-token ones "
@@ -98,7 +100,7 @@ struct hw_req *hw_req_get(struct dp_hwplat *p, struct dp_request *r)
         hw_fail(p, DP_EINVAL, "hw", msg);
         return NULL;
     }
-    h = calloc(1, sizeof *h);
+    struct hw_req *h = calloc(1, sizeof *h);
     uint32_t nb = hw_div_up((uint64_t)r->input_tokens + r->output_tokens, r->block_tokens) + 1;
     int32_t *all = h ? malloc(4 * (size_t)nb * sizeof *all) : NULL;
     if (!all) {
@@ -111,18 +113,20 @@ struct hw_req *hw_req_get(struct dp_hwplat *p, struct dp_request *r)
     for (int w = 0; w < 4; w++)
         h->u[w] = all + (size_t)w * nb;
     h->r = r;
-    h->id = r->id;
     h->pe = r->pe;
     h->de = r->de;
     h->nb = nb;
     h->pb = hw_div_up(r->input_tokens, r->block_tokens);
-    struct hw_req **head = &p->hash[((uintptr_t)r >> 6) % HW_HASH];
-    h->next = *head;
-    *head = h;
+    h->next = p->reqs;
+    if (p->reqs)
+        p->reqs->prev = h;
+    p->reqs = h;
+    r->plat = h;
     return h;
 }
 
-int hw_req_alloc(struct dp_hwplat *p, struct hw_req *h, int w, uint32_t lo, uint32_t hi)
+int hw_req_alloc(struct dp_hwplat *p, struct hw_op *op, struct hw_req *h, int w, uint32_t lo,
+                 uint32_t hi)
 {
     static const char *const names[] = {"DRAM buffer", "DRAM buffer", "HBM", "HBM"};
     struct hw_arena *a = hw_where_arena(p, h, w);
@@ -135,22 +139,11 @@ int hw_req_alloc(struct dp_hwplat *p, struct hw_req *h, int w, uint32_t lo, uint
             snprintf(msg, sizeof msg, "engine %d's %s is full (%u blocks of %.1f MiB); "
                      "raise --%s or shrink the scenario", e, names[w], a->n,
                      a->unit / 1048576.0, w <= HW_DE_DRAM ? "dram-gib" : "hbm-gib");
-            return hw_fail(p, DP_ENOMEM, "hw", msg);
+            op->done = 1;
+            return hw_op_fail(p, op, DP_ENOMEM, msg);
         }
     }
     return 0;
-}
-
-/* A request that ended without a write-back leaves nothing to free it:
- * after each completion, a watched request in state WRITEBACK with no
- * write pending has released its KV in core. */
-void hw_req_sweep(struct dp_hwplat *p, struct dp_request *r, uint64_t id)
-{
-    struct hw_req *h = p->hash[((uintptr_t)r >> 6) % HW_HASH];
-    while (h && h->r != r)
-        h = h->next;
-    if (h && h->id == id && r->id == id && r->state == DP_RS_WRITEBACK && !h->wr_pending)
-        hw_req_drop(p, h);
 }
 
 /* ---- op records ------------------------------------------------------------ */
@@ -166,6 +159,7 @@ struct hw_op *hw_op_get(struct dp_hwplat *p)
     op->k = NULL;
     op->e = NULL;
     op->hr = NULL;
+    op->status = 0;
     op->wait_ev = op->io_pending = op->stage = op->done = op->timed = 0;
     op->n = op->n_tmp = 0;
     op->next = p->live;
@@ -211,7 +205,8 @@ struct dp_store_req *hw_op_io(struct dp_hwplat *p, struct hw_op *op, uint32_t n)
     if (n > op->io_cap) {
         struct dp_store_req *io = realloc(op->io, n * sizeof *io);
         if (!io) {
-            hw_fail(p, DP_ENOMEM, "hw", "out of memory for I/O requests");
+            op->done = 1;
+            hw_op_fail(p, op, DP_ENOMEM, "out of memory for I/O requests");
             return NULL;
         }
         op->io = io;

@@ -28,8 +28,10 @@ static int start_read(struct dp_hwplat *p, struct hw_op *op)
     int w = x->dst.engine == h->pe ? HW_PE_DRAM : HW_DE_DRAM;
     uint32_t n = x->block_hi - x->block_lo;
     struct dp_store_req *io = hw_op_io(p, op, n ? n : 1);
-    if (!io || hw_req_alloc(p, h, w, x->block_lo, x->block_hi))
-        return p->failed;
+    if (!io)
+        return op->status;
+    if (hw_req_alloc(p, op, h, w, x->block_lo, x->block_hi))
+        return op->status;
     op->hr = h;
     op->io_pending = (int)n;
     for (uint32_t i = 0; i < n; i++) {
@@ -49,6 +51,30 @@ static int start_read(struct dp_hwplat *p, struct hw_op *op)
     return 0;
 }
 
+/* Staging units in the DE's DRAM for blocks [lo, lo + nbk) (write-back);
+ * running out fails the op alone. */
+static int stage_units(struct dp_hwplat *p, struct hw_op *op, struct hw_engine *e, uint32_t nbk)
+{
+    if (nbk > op->tmp_cap) {
+        int32_t *t = realloc(op->tmp, nbk * sizeof *t);
+        if (!t) {
+            op->done = 1;
+            return hw_op_fail(p, op, DP_ENOMEM, "out of memory for a write-back's staging");
+        }
+        op->tmp = t;
+        op->tmp_cap = nbk;
+    }
+    for (uint32_t i = 0; i < nbk; i++) {
+        if ((op->tmp[i] = hw_arena_get(&e->dram)) < 0) {
+            op->done = 1;
+            return hw_op_fail(p, op, DP_ENOMEM, "DRAM buffer full while staging a write-back "
+                              "(raise --dram-gib)");
+        }
+        op->n_tmp++;
+    }
+    return 0;
+}
+
 /* Write-back, stage 0: on the DE, give the blocks decode produced their
  * content, then copy blocks [lo, hi) from HBM into staging units. */
 static int start_write(struct dp_hwplat *p, struct hw_op *op)
@@ -57,17 +83,11 @@ static int start_write(struct dp_hwplat *p, struct hw_op *op)
     struct hw_engine *e = hw_eng(p, x->src.engine);
     struct hw_req *h = hw_req_get(p, x->req);
     uint32_t lo = x->block_lo, hi = x->block_hi, nbk = hi > lo ? hi - lo : 0;
-    if (!h || hw_req_alloc(p, h, HW_DE_HBM, lo, hi) || hw_op_room(p, op, 2 * nbk * p->L + 1))
+    if (!h || hw_op_room(p, op, 2 * nbk * p->L + 1))
         return p->failed;
     op->hr = h;
-    h->wr_pending = 1;
-    if (nbk > op->tmp_cap) {
-        int32_t *t = realloc(op->tmp, nbk * sizeof *t);
-        if (!t)
-            return hw_fail(p, DP_ENOMEM, "hw", "out of memory");
-        op->tmp = t;
-        op->tmp_cap = nbk;
-    }
+    if (hw_req_alloc(p, op, h, HW_DE_HBM, lo, hi) || stage_units(p, op, e, nbk))
+        return op->status;
     if (HW_CUDA(p, cudaSetDevice(e->dev)))
         return p->failed;
     uint32_t nfill = 0;
@@ -82,10 +102,6 @@ static int start_write(struct dp_hwplat *p, struct hw_op *op)
     uint32_t base = op->n;
     for (uint32_t i = 0; i < nbk; i++) {
         uint32_t b = lo + i;
-        if ((op->tmp[i] = hw_arena_get(&e->dram)) < 0)
-            return hw_fail(p, DP_ENOMEM, "hw", "DRAM buffer full while staging a write-back "
-                           "(raise --dram-gib)");
-        op->n_tmp++;
         for (uint32_t l = 0; l < p->L; l++)
             hw_op_add(op, hw_unit_ptr(&e->hbm, h->u[HW_DE_HBM][b]) + l * p->lb16,
                       hw_unit_ptr(&e->dram, op->tmp[i]) + l * p->slot, x->req->sess, b, l);
@@ -104,7 +120,7 @@ int hw_write_stage2(struct dp_hwplat *p, struct hw_op *op)
     struct hw_engine *e = op->e;
     struct dp_store_req *io = hw_op_io(p, op, op->n_tmp ? op->n_tmp : 1);
     if (!io)
-        return p->failed;
+        return op->status;
     op->stage = 1;
     op->io_pending = (int)op->n_tmp;
     for (uint32_t i = 0; i < op->n_tmp; i++) {
@@ -213,8 +229,10 @@ static int start_layer_load(struct dp_hwplat *p, struct hw_op *op)
         for (uint32_t i = 0; i < x->n_reqs; i++) {
             struct dp_request *r = x->reqs[i];
             struct hw_req *h = hw_req_get(p, r);
-            if (!h || hw_req_alloc(p, h, HW_PE_HBM, 0, h->pb))
+            if (!h)
                 return p->failed;
+            if (hw_req_alloc(p, op, h, HW_PE_HBM, 0, h->pb))
+                return op->status;
             uint32_t pe_blocks = dp_req_pe_blocks(r);
             if (x->src.engine == h->pe)
                 add_blocks(p, op, h, HW_PE_DRAM, HW_PE_HBM, 0, pe_blocks, x->layer_lo,
@@ -242,11 +260,13 @@ static int start_kv_move(struct dp_hwplat *p, struct hw_op *op)
     int ws = where_of(h, x->src), wd = where_of(h, x->dst);
     int out_of_pe = ws == HW_PE_HBM && wd != HW_PE_HBM;
     uint32_t n = (x->block_hi - x->block_lo) + (out_of_pe ? h->pb : 0);
-    if (hw_op_room(p, op, 2 * n * p->L + 1) || hw_req_alloc(p, h, wd, x->block_lo, x->block_hi) ||
-        (out_of_pe && hw_req_alloc(p, h, wd, x->req->cached_blocks, h->pb)))
+    if (hw_op_room(p, op, 2 * n * p->L + 1))
         return p->failed;
-    int whole = ws >= HW_PE_HBM && wd >= HW_PE_HBM;
     op->hr = h;
+    if (hw_req_alloc(p, op, h, wd, x->block_lo, x->block_hi) ||
+        (out_of_pe && hw_req_alloc(p, op, h, wd, x->req->cached_blocks, h->pb)))
+        return op->status;
+    int whole = ws >= HW_PE_HBM && wd >= HW_PE_HBM;
     uint32_t ncopy = 0;
     for (int missing = 0; missing < 2; missing++) {
         add_blocks(p, op, h, ws, wd, x->block_lo, x->block_hi, 0, p->L, whole, missing);
@@ -260,7 +280,8 @@ static int start_kv_move(struct dp_hwplat *p, struct hw_op *op)
                     lane_stream(d, x));
 }
 
-/* Free what core frees when a move completes (platform_cuda_impl.h). */
+/* Free what core frees when a move completes, landed or failed
+ * (platform_cuda_impl.h). */
 static void kv_move_done(struct dp_hwplat *p, struct hw_op *op)
 {
     struct dp_xfer *x = op->x;
@@ -317,14 +338,14 @@ void hw_xfer_finish(struct dp_hwplat *p, struct hw_op *op)
 {
     struct dp_xfer *x = op->x;
     /* storage bytes count when they have crossed the (emulated) NIC */
-    if (x->kind == DP_X_STORAGE_READ)
+    if (x->kind == DP_X_STORAGE_READ && !op->status)
         hw_eng(p, x->dst.engine)->ctr.snic_rx += (double)x->bytes;
     if (x->kind == DP_X_STORAGE_WRITE) {
-        op->e->ctr.snic_tx += (double)x->bytes;
+        struct hw_engine *e = hw_eng(p, x->src.engine);
+        if (!op->status)
+            e->ctr.snic_tx += (double)x->bytes;
         for (uint32_t i = 0; i < op->n_tmp; i++)
-            hw_arena_put(&op->e->dram, op->tmp[i]);
-        if (op->hr)
-            op->hr->wr_pending = 0;
+            hw_arena_put(&e->dram, op->tmp[i]);
     } else if (x->kind == DP_X_KV) {
         kv_move_done(p, op);
     }
