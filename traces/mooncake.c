@@ -233,6 +233,7 @@ int dp_mooncake_load(const char *path, struct dp_workload *w, struct dp_err *err
 {
     dp_workload_init(w, DP_TRACE_BLOCK_TOKENS);
     dp_tr_set_source(w, path);
+    w->hash_tokens = DP_TRACE_BLOCK_TOKENS;
     struct dp_tr_lines lines;
     int rc = dp_tr_lines_open(&lines, path, err);
     if (rc)

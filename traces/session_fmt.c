@@ -281,8 +281,12 @@ int dp_sessions_write(const char *path, const struct dp_workload *w, struct dp_e
 
 /* ------------------------------------------------------------ detect */
 
-/* Looks at the first non-blank line: "turns" means sessions, "input_length"
- * means Mooncake. */
+const char *const dp_trace_format_names[] = {"auto", "mooncake", "sessions", "bailian",
+                                              "agentic", NULL};
+
+/* Looks at the first non-blank line's field names: "turns" means sessions,
+ * "chat_id" Qwen-Bailian, "request_id" (or a versioned agentic header,
+ * "schema") Dynamo agentic rows, "input_length" Mooncake. */
 static int detect(const char *path, enum dp_trace_format *fmt, struct dp_err *err)
 {
     struct dp_tr_lines lines;
@@ -297,12 +301,19 @@ static int detect(const char *path, enum dp_trace_format *fmt, struct dp_err *er
     if (rc == 1 && (rc = dp_tr_parse_line(&lines, &rec, err)) == 0) {
         if (json_object_get(rec, "turns"))
             *fmt = DP_TRACE_SESSIONS;
+        else if (json_object_get(rec, "chat_id") || json_object_get(rec, "parent_chat_id"))
+            *fmt = DP_TRACE_BAILIAN;
+        else if (json_object_get(rec, "request_id") || json_object_get(rec, "wait_for") ||
+                 json_object_get(rec, "schema"))
+            *fmt = DP_TRACE_AGENTIC;
         else if (json_object_get(rec, "input_length"))
             *fmt = DP_TRACE_MOONCAKE;
         else
             rc = dp_err_set(err, DP_EINVAL,
-                            "%s:%lu: unknown trace format: the first record has neither "
-                            "'turns' (DualPath sessions) nor 'input_length' (Mooncake)",
+                            "%s:%lu: unknown trace format: the first record has none of "
+                            "'turns' (DualPath sessions), 'chat_id' (Qwen-Bailian), "
+                            "'request_id' (Dynamo agentic), 'input_length' (Mooncake); "
+                            "name the format with --format",
                             path, lines.lineno);
         json_decref(rec);
     }
@@ -310,9 +321,11 @@ static int detect(const char *path, enum dp_trace_format *fmt, struct dp_err *er
     return rc;
 }
 
-int dp_trace_load(const char *path, enum dp_trace_format fmt, struct dp_workload *w,
-                  struct dp_err *err)
+int dp_trace_load_opts(const char *path, const struct dp_trace_opts *o, struct dp_workload *w,
+                       struct dp_err *err)
 {
+    enum dp_trace_format fmt = o ? o->format : DP_TRACE_AUTO;
+    uint32_t ht = o ? o->hash_tokens : 0;
     dp_workload_init(w, DP_TRACE_BLOCK_TOKENS);
     if (fmt == DP_TRACE_AUTO) {
         int rc = detect(path, &fmt, err);
@@ -320,9 +333,23 @@ int dp_trace_load(const char *path, enum dp_trace_format fmt, struct dp_workload
             return rc;
     }
     switch (fmt) {
-    case DP_TRACE_MOONCAKE: return dp_mooncake_load(path, w, err);
+    case DP_TRACE_MOONCAKE:
+        if (ht && ht != DP_TRACE_BLOCK_TOKENS)
+            return dp_err_set(err, DP_EINVAL,
+                              "%s: --hash-block %u: Mooncake traces hash 512-token blocks", path,
+                              ht);
+        return dp_mooncake_load(path, w, err);
     case DP_TRACE_SESSIONS: return dp_sessions_load(path, w, err);
+    case DP_TRACE_BAILIAN: return dp_bailian_load(path, ht, w, err);
+    case DP_TRACE_AGENTIC: return dp_agentic_load(path, ht, w, err);
     default: break;
     }
     return dp_err_set(err, DP_EINVAL, "%s: unknown trace format %d", path, (int)fmt);
+}
+
+int dp_trace_load(const char *path, enum dp_trace_format fmt, struct dp_workload *w,
+                  struct dp_err *err)
+{
+    struct dp_trace_opts o = {fmt, 0};
+    return dp_trace_load_opts(path, &o, w, err);
 }

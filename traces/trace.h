@@ -19,7 +19,19 @@
 #include "core/errors.h"
 #include "traces/workload.h"
 
-enum dp_trace_format { DP_TRACE_AUTO = 0, DP_TRACE_MOONCAKE, DP_TRACE_SESSIONS };
+enum dp_trace_format {
+    DP_TRACE_AUTO = 0, DP_TRACE_MOONCAKE, DP_TRACE_SESSIONS, DP_TRACE_BAILIAN, DP_TRACE_AGENTIC
+};
+/* "auto", "mooncake", "sessions", "bailian", "agentic" by enum value;
+ * NULL-terminated. */
+extern const char *const dp_trace_format_names[];
+
+/* How to read a trace. */
+struct dp_trace_opts {
+    enum dp_trace_format format;   /* DP_TRACE_AUTO: by the first record's fields */
+    uint32_t hash_tokens;          /* tokens per hash id; 0: the format's own (Mooncake
+                                    * 512, Bailian 16) or, for Dynamo rows, inferred */
+};
 
 /* Load any supported trace; DP_TRACE_AUTO looks at the first record.
  * The loaders initialize w themselves (block_tokens 512, the Mooncake block;
@@ -27,11 +39,39 @@ enum dp_trace_format { DP_TRACE_AUTO = 0, DP_TRACE_MOONCAKE, DP_TRACE_SESSIONS }
  * On failure w is left empty and safe to free. */
 int dp_trace_load(const char *path, enum dp_trace_format fmt,
                   struct dp_workload *w, struct dp_err *err);
+int dp_trace_load_opts(const char *path, const struct dp_trace_opts *o, struct dp_workload *w,
+                       struct dp_err *err);
 int dp_mooncake_load(const char *path, struct dp_workload *w, struct dp_err *err);
+/* Qwen-Bailian usage traces (traces/bailian.c): conversation trees of
+ * chat_id/parent_chat_id, timestamps in seconds, 16-token hash blocks. */
+int dp_bailian_load(const char *path, uint32_t hash_tokens, struct dp_workload *w,
+                    struct dp_err *err);
+/* Dynamo agentic Mooncake rows (traces/agentic.c): request DAGs of wait_for,
+ * branches, delay + tool_wait_ms, prefix_reset. */
+int dp_agentic_load(const char *path, uint32_t hash_tokens, struct dp_workload *w,
+                    struct dp_err *err);
 int dp_sessions_load(const char *path, struct dp_workload *w, struct dp_err *err);
 /* Write agent sessions (closed-loop sessions only) in the sessions format,
  * to path.tmp then renamed. */
 int dp_sessions_write(const char *path, const struct dp_workload *w, struct dp_err *err);
+
+/* ---- Replay (traces/replay.c) ---- */
+/* Converts hash ids from w->hash_tokens-token blocks to block_tokens-token
+ * blocks, keeping prefix sharing as far as the coarser size allows (see
+ * replay.c); sets w->block_tokens. A workload without hash ids only takes
+ * the new block size. DP_EINVAL when neither size divides the other. */
+int dp_workload_rebloc(struct dp_workload *w, uint32_t block_tokens, struct dp_err *err);
+/* Every closed-loop turn becomes a one-turn open-loop request at its
+ * recorded time (DAG sessions) or at its session's start plus the think
+ * times before it (agent sessions, whose context becomes hash ids of
+ * w->block_tokens tokens). Open-loop workloads are left as they are. */
+int dp_workload_open_loop(struct dp_workload *w, struct dp_err *err);
+/* Multiplies every arrival time (session starts, DAG roots' times) by
+ * scale; think and tool times after a dependency are kept. */
+void dp_workload_scale_time(struct dp_workload *w, double scale);
+/* The scale that makes sessions arrive at `rate` a second on average over
+ * the trace's span (1 when it cannot: one session, or all at once). */
+double dp_workload_rate_scale(const struct dp_workload *w, double rate);
 
 /* Synthetic agents. Defaults follow the paper's characterization of
  * production coding agents (traces/README.md gives the reasoning). Every

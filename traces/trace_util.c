@@ -329,3 +329,95 @@ void dp_tr_set_source(struct dp_workload *w, const char *name)
 {
     snprintf(w->source, sizeof w->source, "%s", name);
 }
+
+/* --------------------------------------------------------------- intern */
+
+int dp_tr_intern_init(struct dp_tr_intern *t, size_t expect)
+{
+    memset(t, 0, sizeof *t);
+    return dp_tr_map_init(&t->map, expect, 1);
+}
+
+void dp_tr_intern_free(struct dp_tr_intern *t)
+{
+    dp_tr_map_free(&t->map);
+    free(t->pairs);
+    memset(t, 0, sizeof *t);
+}
+
+int dp_tr_intern(struct dp_tr_intern *t, uint64_t a, uint64_t b, uint64_t *id)
+{
+    for (uint64_t salt = 0;; salt++) {
+        uint64_t key = mix(mix(a ^ salt * 0x9e3779b97f4a7c15ULL) ^ b), v;
+        if (dp_tr_map_get(&t->map, key, &v)) {
+            if (t->pairs[v][0] == a && t->pairs[v][1] == b) {
+                *id = v;
+                return 0;
+            }
+            continue;   /* another pair hashed here: probe with the next salt */
+        }
+        if (t->n == t->cap) {
+            size_t cap = t->cap ? t->cap * 2 : 1024;
+            uint64_t(*p)[2] = realloc(t->pairs, cap * sizeof *p);
+            if (!p)
+                return DP_ENOMEM;
+            t->pairs = p;
+            t->cap = cap;
+        }
+        if (dp_tr_map_put(&t->map, key, t->n) != 0)
+            return DP_ENOMEM;
+        t->pairs[t->n][0] = a;
+        t->pairs[t->n][1] = b;
+        *id = t->n++;
+        return 0;
+    }
+}
+
+/* ------------------------------------------------------------ hash ids */
+
+int dp_tr_check_hash_count(const struct dp_tr_at *at, size_t n, uint64_t input,
+                           uint32_t hash_tokens, const char *what)
+{
+    uint64_t max_blocks = (input + hash_tokens - 1) / hash_tokens;
+    if (n > max_blocks)
+        return dp_tr_fail(at, "hash_ids",
+                          "%zu ids for input_length %llu: at most %llu blocks of %u tokens (%s; "
+                          "if the trace was hashed otherwise, give --hash-block N)",
+                          n, (unsigned long long)input, (unsigned long long)max_blocks,
+                          hash_tokens, what);
+    return 0;
+}
+
+int dp_tr_read_ids(const struct dp_tr_at *at, const json_t *arr, const char *label,
+                   struct dp_tr_ids *out)
+{
+    out->n = 0;
+    if (!arr)
+        return dp_tr_fail(at, label, "missing");
+    if (!json_is_array(arr))
+        return dp_tr_fail(at, label, "must be an array of integers, got %s",
+                          dp_tr_json_type(arr));
+    size_t n = json_array_size(arr);
+    if (n > out->cap) {
+        size_t cap = out->cap ? out->cap : 64;
+        while (cap < n)
+            cap *= 2;
+        uint64_t *p = realloc(out->v, cap * sizeof *p);
+        if (!p)
+            return dp_err_set(at->err, DP_ENOMEM, "%s:%lu: out of memory", at->path, at->line);
+        out->v = p;
+        out->cap = cap;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const json_t *e = json_array_get(arr, i);
+        if (!json_is_integer(e))
+            return dp_tr_fail(at, label, "element %zu must be an integer, got %s", i,
+                              dp_tr_json_type(e));
+        json_int_t x = json_integer_value(e);
+        if (x < 0)
+            return dp_tr_fail(at, label, "element %zu must be >= 0, got %lld", i, (long long)x);
+        out->v[i] = (uint64_t)x;
+    }
+    out->n = n;
+    return 0;
+}
