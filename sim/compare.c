@@ -44,7 +44,8 @@ int dp_cmd_compare(int argc, char **argv)
         { "policies", required_argument, NULL, 'p' }, { "output", required_argument, NULL, 'o' },
         { "seed", required_argument, NULL, 's' },     { "trace", required_argument, NULL, 't' },
         { "set", required_argument, NULL, 'S' },      { "quiet", no_argument, NULL, 'q' },
-        { "no-plot", no_argument, NULL, 'P' },        { NULL, 0, NULL, 0 },
+        { "no-plot", no_argument, NULL, 'P' },        DP_REPLAY_LONG_OPTS,
+        { NULL, 0, NULL, 0 },
     };
     char plist[512] = "basic,dualpath,oracle";
     const char *prefix = NULL, *trace = NULL;
@@ -61,7 +62,10 @@ int dp_cmd_compare(int argc, char **argv)
         case 'S': if (n_sets < 64) sets[n_sets++] = optarg; break;
         case 'q': quiet = 1; break;
         case 'P': plot = 0; break;
-        default: return 2;
+        default:
+            if (dp_cli_replay_opt(c, optarg, sets, &n_sets) == 1)
+                break;
+            return 2;
         }
     }
     if (optind != argc - 1) {

@@ -2,7 +2,7 @@
  *   dualpath run SCENARIO.yaml [-o OUT.h5] [--seed N] [--trace FILE] [--set KEY=VALUE]...
  *   dualpath compare SCENARIO.yaml [--policies basic,dualpath,oracle] [-o PREFIX]
  *   dualpath sweep SCENARIO.yaml [-j N] [-o PREFIX] [--resume]
- *   dualpath trace stats FILE | dualpath trace gen SCENARIO.yaml -o FILE
+ *   dualpath trace stats|convert|gen ...   (sim/trace_cmd.c)
  *   dualpath hw ...          (when built with CUDA)
  */
 #include <errno.h>
@@ -50,8 +50,15 @@ static void usage(FILE *out)
             "  run SCENARIO.yaml      simulate one scenario; summary on stdout, results in HDF5\n"
             "      -o, --output FILE  results file (default: NAME.h5 in the current folder)\n"
             "      --seed N           override the scenario's seed\n"
-            "      --trace FILE       replay a Mooncake or agent-session trace instead of the\n"
-            "                         scenario's workload\n"
+            "      --trace FILE       replay a trace instead of the scenario's workload: Mooncake,\n"
+            "                         agent sessions, Qwen-Bailian or Dynamo agentic rows\n"
+            "      --format F         the trace's format (default: by its fields)\n"
+            "      --replay closed|open  closed: a turn waits for its dependencies plus the\n"
+            "                         recorded gap (session traces); open: every request at\n"
+            "                         its timestamp\n"
+            "      --time-scale X     multiply arrival times (0.05: 20x the load)\n"
+            "      --rate R           arrivals per second (sets the time scale)\n"
+            "      --hash-block N     tokens per hash id in the trace (default: the format's)\n"
             "      --set KEY=VALUE    override any scenario key (e.g. cluster.prefill_engines=4,\n"
             "                         hardware.snic_bw=2.5e10, policy.name=dualpath); repeatable\n"
             "      -q, --quiet        no progress on stderr\n"
@@ -59,7 +66,9 @@ static void usage(FILE *out)
             "      --policies LIST    comma-separated (default basic,dualpath,oracle)\n"
             "      -o PREFIX          results PREFIX-POLICY.h5 and PREFIX.png\n"
             "  sweep SCENARIO.yaml    capacity planning over the scenario's sweep: section\n"
-            "  trace stats FILE       statistics of a trace (Mooncake JSONL or agent sessions)\n"
+            "  trace stats FILE       statistics of a trace (any format; --plot OUT.png)\n"
+            "  trace convert IN -o OUT --to sessions|mooncake\n"
+            "                         convert a trace between formats\n"
             "  trace gen SCENARIO.yaml -o FILE\n"
             "                         write the scenario's synthetic agents as a sessions trace\n"
             "  hw ...                 run on GPUs (builds with CUDA only): hw run, hw calibrate\n"
@@ -97,7 +106,7 @@ static int cmd_run(int argc, char **argv)
         { "output", required_argument, NULL, 'o' }, { "seed", required_argument, NULL, 's' },
         { "trace", required_argument, NULL, 't' },  { "set", required_argument, NULL, 'S' },
         { "quiet", no_argument, NULL, 'q' },        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
+        DP_REPLAY_LONG_OPTS,                        { NULL, 0, NULL, 0 },
     };
     const char *out = NULL, *trace = NULL;
     char *sets[64];
@@ -128,7 +137,10 @@ static int cmd_run(int argc, char **argv)
             break;
         case 'q': quiet = 1; break;
         case 'h': usage(stdout); return 0;
-        default: return 2;
+        default:
+            if (dp_cli_replay_opt(c, optarg, sets, &n_sets) == 1)
+                break;
+            return 2;
         }
     }
     if (optind != argc - 1) {
@@ -173,61 +185,6 @@ static int cmd_run(int argc, char **argv)
     dp_workload_free(&w);
     /* interrupted: 128 + the signal, as a shell reports a process it killed */
     return wrc ? 1 : rc == DP_EINTR ? 128 + (dp_interrupted ? (int)dp_interrupted : SIGINT) : 0;
-}
-
-static int cmd_trace(int argc, char **argv)
-{
-    if (argc >= 3 && !strcmp(argv[1], "stats")) {
-        struct dp_workload w;
-        struct dp_err err = { "" };
-        struct dp_trace_stats st;
-        if (dp_trace_load(argv[2], DP_TRACE_AUTO, &w, &err)) {
-            fprintf(stderr, "dualpath: %s\n", err.msg);
-            return 1;
-        }
-        dp_trace_stats(&w, &st);
-        printf("trace          %s\n", argv[2]);
-        printf("sessions       %llu\n", (unsigned long long)st.sessions);
-        printf("requests       %llu\n", (unsigned long long)st.requests);
-        printf("turns/session  %.1f\n", st.turns_mean);
-        printf("input tokens   mean %.0f  p50 %.0f  p99 %.0f\n", st.input_mean, st.input_p50,
-               st.input_p99);
-        printf("new tokens     mean %.0f\n", st.append_mean);
-        printf("output tokens  mean %.0f\n", st.output_mean);
-        printf("prefix reuse   %.1f%% of input tokens\n", 100 * st.reuse_fraction);
-        printf("span           %.1f s\n", st.span_s);
-        dp_workload_free(&w);
-        return 0;
-    }
-    if (argc >= 3 && !strcmp(argv[1], "gen")) {
-        const char *out = NULL;
-        const char *scen = NULL;
-        for (int i = 2; i < argc; i++) {
-            if (!strcmp(argv[i], "-o") && i + 1 < argc)
-                out = argv[++i];
-            else
-                scen = argv[i];
-        }
-        if (!out || !scen) {
-            fprintf(stderr, "usage: dualpath trace gen SCENARIO.yaml -o FILE\n");
-            return 2;
-        }
-        struct dp_scenario sc;
-        struct dp_workload w;
-        struct dp_err err = { "" };
-        memset(&w, 0, sizeof w);
-        if (dp_scenario_load(&sc, scen, &err) || dp_workload_build(&sc, NULL, &w, &err) ||
-            dp_sessions_write(out, &w, &err)) {
-            fprintf(stderr, "dualpath: %s\n", err.msg);
-            dp_workload_free(&w);
-            return 1;
-        }
-        printf("wrote %zu sessions to %s\n", w.n_sessions, out);
-        dp_workload_free(&w);
-        return 0;
-    }
-    fprintf(stderr, "usage: dualpath trace stats FILE | dualpath trace gen SCENARIO.yaml -o FILE\n");
-    return 2;
 }
 
 /* Every scenario key with its type, bounds and meaning (scenarios/README.md
@@ -277,7 +234,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "sweep"))
         return dp_cmd_sweep(argc - 1, argv + 1);
     if (!strcmp(cmd, "trace"))
-        return cmd_trace(argc - 1, argv + 1);
+        return dp_cmd_trace(argc - 1, argv + 1);
     if (!strcmp(cmd, "policies"))
         return cmd_policies();
     if (!strcmp(cmd, "keys"))

@@ -238,3 +238,57 @@ double dp_workload_rate_scale(const struct dp_workload *w, double rate)
     /* n arrivals over the span make n - 1 gaps */
     return (double)(w->n_sessions - 1) / (rate * ((double)(last - first) / 1e9));
 }
+
+/* ------------------------------------------------------------- chains */
+
+int dp_workload_chains(struct dp_workload *w, uint64_t *reshaped, struct dp_err *err)
+{
+    struct dp_workload out;
+    dp_workload_init(&out, w->block_tokens);
+    memcpy(out.source, w->source, sizeof out.source);
+    struct dp_turn *turns = NULL;
+    size_t cap = 0;
+    int rc = 0;
+    *reshaped = 0;
+    for (size_t i = 0; i < w->n_sessions && rc == 0; i++) {
+        const struct dp_session *s = &w->sessions[i];
+        if (s->n_turns > cap) {
+            free(turns);
+            cap = s->n_turns;
+            if (!(turns = malloc(cap * sizeof *turns))) {
+                rc = DP_ENOMEM;
+                break;
+            }
+        }
+        int shaped = 0;
+        for (uint32_t k = 0; k < s->n_turns; k++) {
+            const struct dp_turn_link *l = s->links ? &s->links[k] : NULL;
+            turns[k] = (struct dp_turn){0};
+            turns[k].output_tokens = s->turns[k].output_tokens;
+            turns[k].think_ns = k ? s->turns[k].think_ns : 0;
+            /* open loop: the whole prompt is the request's own */
+            turns[k].append_tokens = s->open_loop ? s->turns[k].input_tokens
+                                                  : s->turns[k].append_tokens;
+            if (turns[k].append_tokens == 0)
+                turns[k].append_tokens = 1;
+            if (l)
+                shaped |= k ? (l->n_deps != 1 || l->deps[0] != k - 1 ||
+                               (l->flags & DP_TURN_RESET))
+                            : 0;
+        }
+        *reshaped += (uint64_t)shaped;
+        struct dp_session *n = dp_workload_add(&out, s->start_ns, 0, turns, s->n_turns);
+        if (!n)
+            rc = DP_ENOMEM;
+        else
+            n->id = s->id;
+    }
+    free(turns);
+    if (rc) {
+        dp_workload_free(&out);
+        return dp_err_set(err, DP_ENOMEM, "%s: out of memory", w->source);
+    }
+    dp_workload_free(w);
+    *w = out;
+    return 0;
+}

@@ -8,7 +8,6 @@
  * silently ignored), unlike the Mooncake reader. */
 #include "traces/trace.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -170,22 +169,6 @@ int dp_sessions_load(const char *path, struct dp_workload *w, struct dp_err *err
 
 /* ------------------------------------------------------------- writer */
 
-/* ns as decimal milliseconds, exact: integer part, then up to 6 digits. */
-static void fmt_ms(char *buf, size_t n, uint64_t ns)
-{
-    uint64_t ms = ns / 1000000u, frac = ns % 1000000u;
-    if (frac == 0) {
-        snprintf(buf, n, "%" PRIu64, ms);
-        return;
-    }
-    int digits = 6;
-    while (frac % 10 == 0) {
-        frac /= 10;
-        digits--;
-    }
-    snprintf(buf, n, "%" PRIu64 ".%0*" PRIu64, ms, digits, frac);
-}
-
 /* Everything the reader would reject is refused before a byte is written. */
 static int check_writable(const char *path, const struct dp_workload *w, struct dp_err *err)
 {
@@ -224,16 +207,17 @@ static int check_writable(const char *path, const struct dp_workload *w, struct 
     return rc;
 }
 
-static int write_sessions(FILE *f, const struct dp_workload *w)
+static int write_sessions(FILE *f, const void *ctx)
 {
+    const struct dp_workload *w = ctx;
     char start[32], think[32];
     for (size_t i = 0; i < w->n_sessions; i++) {
         const struct dp_session *s = &w->sessions[i];
-        fmt_ms(start, sizeof start, s->start_ns);
+        dp_tr_fmt_ms(start, sizeof start, s->start_ns);
         fprintf(f, "{\"session\": %" PRIu64 ", \"start_ms\": %s, \"turns\": [", s->id, start);
         for (uint32_t k = 0; k < s->n_turns; k++) {
             const struct dp_turn *t = &s->turns[k];
-            fmt_ms(think, sizeof think, k == 0 ? 0 : t->think_ns);
+            dp_tr_fmt_ms(think, sizeof think, k == 0 ? 0 : t->think_ns);
             fprintf(f, "%s{\"append\": %" PRIu32 ", \"output\": %" PRIu32 ", \"think_ms\": %s}",
                     k ? ", " : "", t->append_tokens, t->output_tokens, think);
         }
@@ -248,35 +232,7 @@ int dp_sessions_write(const char *path, const struct dp_workload *w, struct dp_e
     int rc = check_writable(path, w, err);
     if (rc)
         return rc;
-    size_t n = strlen(path) + 5;
-    char *tmp = malloc(n);
-    if (!tmp)
-        return dp_err_set(err, DP_ENOMEM, "%s: out of memory", path);
-    snprintf(tmp, n, "%s.tmp", path);
-    /* Write beside the target, then rename: a reader never sees half a file. */
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        rc = dp_err_set(err, errno == ENOENT ? DP_ENOENT : DP_EIO, "%s: cannot open: %s", tmp,
-                        strerror(errno));
-        free(tmp);
-        return rc;
-    }
-    int bad = write_sessions(f, w) != 0 || ferror(f);
-    int e = errno;
-    if (fclose(f) != 0 && !bad) {
-        bad = 1;
-        e = errno;
-    }
-    if (bad) {
-        rc = dp_err_set(err, DP_EIO, "%s: write error: %s", tmp, strerror(e));
-    } else if (rename(tmp, path) != 0) {
-        rc = dp_err_set(err, DP_EIO, "%s: cannot rename %s into place: %s", path, tmp,
-                        strerror(errno));
-    }
-    if (rc)
-        remove(tmp);
-    free(tmp);
-    return rc;
+    return dp_tr_write_atomic(path, write_sessions, w, err);
 }
 
 /* ------------------------------------------------------------ detect */

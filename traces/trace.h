@@ -51,6 +51,10 @@ int dp_bailian_load(const char *path, uint32_t hash_tokens, struct dp_workload *
 int dp_agentic_load(const char *path, uint32_t hash_tokens, struct dp_workload *w,
                     struct dp_err *err);
 int dp_sessions_load(const char *path, struct dp_workload *w, struct dp_err *err);
+/* Write one-turn open-loop requests with 512-token hash ids (after
+ * dp_workload_open_loop and dp_workload_rebloc(w, 512)) as Mooncake JSONL,
+ * to path.tmp then renamed. */
+int dp_mooncake_write(const char *path, const struct dp_workload *w, struct dp_err *err);
 /* Write agent sessions (closed-loop sessions only) in the sessions format,
  * to path.tmp then renamed. */
 int dp_sessions_write(const char *path, const struct dp_workload *w, struct dp_err *err);
@@ -72,6 +76,14 @@ void dp_workload_scale_time(struct dp_workload *w, double scale);
 /* The scale that makes sessions arrive at `rate` a second on average over
  * the trace's span (1 when it cannot: one session, or all at once). */
 double dp_workload_rate_scale(const struct dp_workload *w, double rate);
+
+/* Every session as an agent session (the sessions format): turns in their
+ * order with their new tokens (append) and think times. Open-loop requests
+ * become one-turn sessions. *reshaped counts DAG sessions that were more
+ * than a chain (branches, joins, context resets): they become the chain of
+ * their turns in topological order. Prefix sharing between sessions (hash
+ * ids) is not kept: the sessions format has none. */
+int dp_workload_chains(struct dp_workload *w, uint64_t *reshaped, struct dp_err *err);
 
 /* Synthetic agents. Defaults follow the paper's characterization of
  * production coding agents (traces/README.md gives the reasoning). Every
@@ -104,14 +116,28 @@ int dp_synth_generate(const struct dp_synth_params *p, gsl_rng *rng,
 struct dp_trace_stats {
     uint64_t sessions, requests;
     double turns_mean;
+    double turns_p50, turns_p99, turns_max;       /* requests per session */
     double input_mean, input_p50, input_p99;     /* tokens of context per request */
     double output_mean;
     double append_mean;                           /* new tokens per request */
     double reuse_fraction;   /* share of input tokens an unbounded prefix cache serves */
-    double span_s;           /* first issue to last issue (open loop) */
+    double span_s;           /* first recorded issue to last (session starts; every
+                              * turn of a DAG session) */
+    /* Gaps before a turn that waits for another (think + tool), seconds. */
+    uint64_t gaps;
+    double think_mean_s, think_p50_s, think_p99_s;   /* the whole gap */
+    double tool_share;       /* of all gap time, the share in tools (Dynamo tool_wait_ms) */
+    double growth_mean;      /* context tokens a follow-up turn adds over its predecessor's input */
+    uint64_t dag_sessions;   /* sessions with branches or joins (more than a chain) */
+    uint32_t hash_tokens, block_tokens;
 };
-/* Statistics of a workload. Closed-loop sessions: input = accumulated
- * context; open loop: input_tokens with hash-id prefix reuse. */
+/* Statistics of a workload. Agent sessions: input = accumulated context;
+ * requests with hash ids (open loop, DAG sessions): their input_length,
+ * with hash-id prefix reuse in issue-time order. */
 int dp_trace_stats(const struct dp_workload *w, struct dp_trace_stats *s);
+/* The series `trace stats --plot` draws, as a TSV (path.tmp renamed):
+ * "turns K SESSIONS", "context K N MEAN_INPUT", "gap SECONDS TOOL_SECONDS"
+ * (up to 20,000, evenly sampled), "arrivals SECOND REQUESTS". */
+int dp_trace_profile_write(const char *path, const struct dp_workload *w, struct dp_err *err);
 
 #endif

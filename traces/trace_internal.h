@@ -144,6 +144,14 @@ struct dp_tr_ids {
 int dp_tr_read_ids(const struct dp_tr_at *at, const json_t *arr, const char *label,
                    struct dp_tr_ids *out);
 
+/* ---- output ---- */
+/* ns as exact decimal milliseconds ("1500.25", up to 6 decimals). */
+void dp_tr_fmt_ms(char *buf, size_t n, uint64_t ns);
+/* Writes path.tmp with write(f, ctx) (non-zero: failed), then renames it
+ * onto path: a reader never sees half a file; nothing is left on failure. */
+int dp_tr_write_atomic(const char *path, int (*write)(FILE *f, const void *ctx),
+                       const void *ctx, struct dp_err *err);
+
 /* Tests: 0 sends every Mooncake line through json_loadb (the reference
  * path), 1 (the default) lets plain lines take the fast parser. */
 void dp_tr_mooncake_set_fast(int on);

@@ -421,3 +421,53 @@ int dp_tr_read_ids(const struct dp_tr_at *at, const json_t *arr, const char *lab
     out->n = n;
     return 0;
 }
+
+/* --------------------------------------------------------------- output */
+
+void dp_tr_fmt_ms(char *buf, size_t n, uint64_t ns)
+{
+    uint64_t ms = ns / 1000000u, frac = ns % 1000000u;
+    if (frac == 0) {
+        snprintf(buf, n, "%llu", (unsigned long long)ms);
+        return;
+    }
+    int digits = 6;
+    while (frac % 10 == 0) {
+        frac /= 10;
+        digits--;
+    }
+    snprintf(buf, n, "%llu.%0*llu", (unsigned long long)ms, digits, (unsigned long long)frac);
+}
+
+int dp_tr_write_atomic(const char *path, int (*write)(FILE *f, const void *ctx),
+                       const void *ctx, struct dp_err *err)
+{
+    size_t n = strlen(path) + 5;
+    char *tmp = malloc(n);
+    if (!tmp)
+        return dp_err_set(err, DP_ENOMEM, "%s: out of memory", path);
+    snprintf(tmp, n, "%s.tmp", path);
+    /* Write beside the target, then rename: a reader never sees half a file. */
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        int rc = dp_err_set(err, errno == ENOENT ? DP_ENOENT : DP_EIO, "%s: cannot open: %s",
+                            tmp, strerror(errno));
+        free(tmp);
+        return rc;
+    }
+    int rc = 0, bad = write(f, ctx) != 0 || ferror(f);
+    int e = errno;
+    if (fclose(f) != 0 && !bad) {
+        bad = 1;
+        e = errno;
+    }
+    if (bad)
+        rc = dp_err_set(err, DP_EIO, "%s: write error: %s", tmp, strerror(e));
+    else if (rename(tmp, path) != 0)
+        rc = dp_err_set(err, DP_EIO, "%s: cannot rename %s into place: %s", path, tmp,
+                        strerror(errno));
+    if (rc)
+        remove(tmp);
+    free(tmp);
+    return rc;
+}
