@@ -162,10 +162,8 @@ static int flatten_session(struct dp_workload *out, const struct dp_session *s, 
         }
         t.think_ns = 0;
         t.append_tokens = t.input_tokens;   /* every token is the request's own */
-        struct dp_session *n = dp_workload_add(out, s->start_ns + at, 1, &t, 1);
-        if (!n)
+        if (!dp_workload_add(out, s->start_ns + at, 1, &t, 1))
             return DP_ENOMEM;
-        n->id = s->id;
     }
     return 0;
 }
@@ -190,6 +188,9 @@ int dp_workload_open_loop(struct dp_workload *w, struct dp_err *err)
         rc = flatten_session(&out, &w->sessions[i], i, &blocks, bt, &ids, &cap_ids);
     if (rc == 0)
         rc = dp_tr_sort_sessions(&out);
+    /* numbered in time order, as the requests of a Mooncake file are */
+    for (size_t i = 0; rc == 0 && i < out.n_sessions; i++)
+        out.sessions[i].id = i;
     free(ids);
     dp_tr_intern_free(&blocks);
     if (rc) {

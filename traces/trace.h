@@ -68,7 +68,8 @@ int dp_workload_rebloc(struct dp_workload *w, uint32_t block_tokens, struct dp_e
 /* Every closed-loop turn becomes a one-turn open-loop request at its
  * recorded time (DAG sessions) or at its session's start plus the think
  * times before it (agent sessions, whose context becomes hash ids of
- * w->block_tokens tokens). Open-loop workloads are left as they are. */
+ * w->block_tokens tokens). The requests are numbered 0.. in time order (as
+ * a Mooncake file's are). Open-loop workloads are left as they are. */
 int dp_workload_open_loop(struct dp_workload *w, struct dp_err *err);
 /* Multiplies every arrival time (session starts, DAG roots' times) by
  * scale; think and tool times after a dependency are kept. */
