@@ -7,6 +7,11 @@
  *  - DualPath agent sessions JSONL: one session a line,
  *    {"session": ID, "start_ms": T, "turns": [{"append": N, "output": M,
  *     "think_ms": X}, ...]}, closed loop.
+ *  - Qwen-Bailian usage traces: one request a line with chat_id,
+ *    parent_chat_id, timestamp (s), 16-token hash_ids: conversation trees.
+ *  - Dynamo agentic Mooncake rows: request_id, wait_for, branches, delay,
+ *    tool_wait_ms, prefix_reset: request DAGs.
+ * The last two become DAG sessions (workload.h).
  *
  * Every reader reports the first bad line as "FILE:LINE: field 'F': what"
  * in err and leaves w empty on failure. */
@@ -34,8 +39,9 @@ struct dp_trace_opts {
 };
 
 /* Load any supported trace; DP_TRACE_AUTO looks at the first record.
- * The loaders initialize w themselves (block_tokens 512, the Mooncake block;
- * callers may change it afterwards) and sort sessions by start time (stable).
+ * The loaders initialize w themselves (block_tokens = hash_tokens, the block
+ * size of the trace's hash ids, 512 for agent sessions; dp_workload_rebloc
+ * converts) and sort sessions by start time (stable).
  * On failure w is left empty and safe to free. */
 int dp_trace_load(const char *path, enum dp_trace_format fmt,
                   struct dp_workload *w, struct dp_err *err);
