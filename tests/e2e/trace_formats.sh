@@ -61,6 +61,16 @@ grep -q "x.jsonl: cannot write" "$T/out" && ok || { bad "unwritable output messa
 "$DP" run "$S" --trace "$D/mooncake_head.jsonl" --rate 10 --time-scale 0.5 -q -o "$T/h.h5" >"$T/out" 2>&1 && bad "rate and time-scale" || ok
 grep -q "field 'workload.rate': give workload.rate or workload.time_scale, not both" "$T/out" && ok || { bad "rate+scale message"; cat "$T/out"; }
 
+# the quick-start cluster under 20x the recorded arrival rate: the 200
+# requests arrive within 3 s instead of 58 s and queue (TTFT p50 grows)
+Q="$ROOT/scenarios/quickstart.yaml"
+"$DP" run "$Q" --trace "$D/mooncake_head.jsonl" -q -o "$T/q1.h5" >"$T/q1" 2>&1
+"$DP" run "$Q" --trace "$D/mooncake_head.jsonl" --time-scale 0.05 -q -o "$T/q2.h5" >"$T/q2" 2>&1
+p50() { awk '/TTFT  p50/ {print $4}' "$1"; }
+jct() { awk '/job completion time/ {print $4}' "$1"; }
+awk -v a="$(p50 "$T/q1")" -v b="$(p50 "$T/q2")" 'BEGIN { exit !(b > 10 * a) }' && ok || bad "time-scale 0.05 does not load the cluster"
+awk -v a="$(jct "$T/q1")" -v b="$(jct "$T/q2")" 'BEGIN { exit !(b < a / 4) }' && ok || bad "time-scale 0.05 does not compress the run"
+
 # block sizes that do not map; bad files name file:line:field
 "$DP" run "$S" --trace "$D/bailian_toy.jsonl" --set workload.block_tokens=24 -q -o "$T/x.h5" >"$T/out" 2>&1 && bad "block 24 accepted" || ok
 grep -q "16-token blocks and the scenario's workload.block_tokens is 24" "$T/out" && ok || { bad "block message"; cat "$T/out"; }
