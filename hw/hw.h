@@ -8,7 +8,9 @@
  *   verbs      probe the RDMA devices
  *   run        run a scenario on the GPUs (when the build has the core)
  * Returns the process exit status: 0 ok, 1 failure, 2 usage / no support.
- * A build without CUDA links a stub that prints one line and returns 2. */
+ * It is the main of the program dualpath-hw (hw_cli.c), which `dualpath hw`
+ * executes; a build without CUDA has no dualpath-hw, and `dualpath hw` says
+ * so. */
 #ifndef DP_HW_H
 #define DP_HW_H
 

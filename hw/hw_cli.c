@@ -1,7 +1,8 @@
-/* dualpath-hw: `dualpath hw ...` as its own program. It links only the hw
- * shim (no HDF5), so the standalone build runs on the GPU machines as built
- * on the development machines. `dualpath-hw calibrate` = `dualpath hw
- * calibrate`. */
+/* dualpath-hw: `dualpath hw ...` as its own program, the only one that links
+ * CUDA (`dualpath hw ARGS` executes `dualpath-hw ARGS`, so no other command
+ * loads cuBLAS). In the standalone build (cmake -S hw) it links only the hw
+ * shim (no HDF5), so it runs on the GPU machines as built on the development
+ * machines. */
 #include "hw/hw.h"
 
 int main(int argc, char **argv)

@@ -128,7 +128,11 @@ static int dp_hwrun_report(struct dp_hwplat *p, struct dp_core *core,
         dp_hwplat_caps(p, e, &caps[e].snic_bw, &caps[e].cnic_bw, &caps[e].pcie_bw);
         caps[e].role = e >= sc->cluster.prefill_engines;
     }
-    dp_hwplat_stats(p, &st);
+    int rc = dp_hwplat_stats(p, &st, err);
+    if (rc) {
+        free(caps);
+        return rc;
+    }
     struct dp_metrics *m = dp_core_metrics(core);
     m->complete = 1;
     memset(&info, 0, sizeof info);
@@ -162,7 +166,7 @@ static int dp_hwrun_report(struct dp_hwplat *p, struct dp_core *core,
         snprintf(defout, sizeof defout, "%s-hw.h5", sc->name);
         out = defout;
     }
-    int rc = dp_h5_write(out, &info, err);
+    rc = dp_h5_write(out, &info, err);
     if (!rc)
         printf("\nresults    %s\n", out);
     free(caps);
@@ -206,7 +210,10 @@ static int dp_hwrun(struct dp_hwrun_args *a, struct dp_err *err)
     if (!rc)
         rc = dp_hwrun_report(p, core, sc, &w, a, err);
     dp_core_destroy(core);
-    dp_hwplat_destroy(p);
+    struct dp_err terr;
+    int trc = dp_hwplat_destroy(p, &terr);
+    if (!rc && trc)
+        rc = dp_err_set(err, trc, "teardown: %s", terr.msg);
     dp_workload_free(&w);
     free(sc);
     return rc;

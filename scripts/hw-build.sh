@@ -7,8 +7,9 @@
 #     GSL, jansson or HDF5.
 #  2. build-hw-full/: the whole project with DP_STATIC_DEPS=ON (libyaml, GSL,
 #     jansson linked statically; HDF5 dynamic, present on the GPU machines):
-#     `dualpath hw run` and the simulator, for side-by-side runs. Skipped with
-#     a note when the project does not build at the moment.
+#     the simulator and a dualpath-hw with `hw run`, for side-by-side runs
+#     (`dualpath hw ...` runs the dualpath-hw beside it). Skipped with a note
+#     when the project does not build at the moment.
 #  3. build-hw-carry/: the binaries, plus Debian's libibverbs/libnl and
 #     libhdf5/libsz/libaec in fallback-lib/ (used there only if missing).
 # cudart is static; cuBLAS comes from the CUDA toolkit on the GPU machines.
@@ -24,12 +25,12 @@ cmake -S "$root/hw" -B "$root/build-hw" -DCMAKE_BUILD_TYPE=Release -DDP_WITH_CUD
 full=1
 cmake -S "$root" -B "$root/build-hw-full" -DCMAKE_BUILD_TYPE=Release -DDP_WITH_CUDA=ON \
   -DDP_STATIC_DEPS=ON > /dev/null &&
-  cmake --build "$root/build-hw-full" -j"$jobs" --target dualpath > /dev/null || {
+  cmake --build "$root/build-hw-full" -j"$jobs" --target dualpath dualpath-hw > /dev/null || {
   echo "note: the whole project does not build now; carrying the hw programs only"; full=0; }
 carry=$root/build-hw-carry
 rm -rf "$carry" && mkdir -p "$carry/fallback-lib"
 cp "$root/build-hw/dualpath-hw" "$root/build-hw/dualpath-hwbench" "$carry/"
-[ $full = 1 ] && cp "$root/build-hw-full/sim/dualpath" "$carry/"
+[ $full = 1 ] && cp "$root/build-hw-full/sim/dualpath" "$root/build-hw-full/hw/dualpath-hw" "$carry/"
 for lib in libibverbs.so.1 libnl-3.so.200 libnl-route-3.so.200 libhdf5_serial.so.103 \
            libsz.so.2 libaec.so.0; do
   src=$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64/ {print $NF; exit}')

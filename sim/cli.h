@@ -7,8 +7,30 @@
 
 #include "core/scenario.h"
 
+#include "sim/run.h"
+
+/* Set by the SIGINT/SIGTERM handler to the signal's number. */
 extern volatile sig_atomic_t dp_interrupted;
+/* Install the handlers: the first thing every command that simulates does. */
 void dp_cli_install_signals(void);
+/* dp_cli_install_signals, then the "start" test hook. */
+void dp_cli_start(void);
+/* The exit status of an interrupted command: 128 + the signal, as a shell
+ * reports a process it killed. */
+int dp_cli_interrupted_status(void);
+/* Simulation options of a front-end command: progress when stderr is a
+ * terminal and not quiet, the interrupt flag, the "event" test hook. */
+struct dp_sim_opts dp_cli_sim_opts(int quiet, const char *label);
+
+/* Test hooks, so that no test races a sleep against the program: with
+ * DUALPATH_TEST_WAIT=WHERE[=N] in the environment, the program prints
+ * "dualpath: test: waiting for a signal at WHERE N" on stderr when it
+ * reaches that point and waits (at most a minute) for SIGINT or SIGTERM.
+ * WHERE: start (signals handled, nothing loaded yet), event (the Nth
+ * simulated event), point (the Nth sweep point journaled).
+ * dp_cli_test_at returns N when WHERE is asked for (1 without =N), else 0. */
+uint64_t dp_cli_test_at(const char *where);
+void dp_cli_test_wait(const char *where, uint64_t n);
 /* Load a scenario, then apply --seed and --set KEY=VALUE overrides. */
 int dp_cli_load_scenario(struct dp_scenario *sc, const char *file, uint64_t seed, int have_seed,
                          char **sets, int n_sets, struct dp_err *err);

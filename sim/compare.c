@@ -72,6 +72,7 @@ int dp_cmd_compare(int argc, char **argv)
         fprintf(stderr, "usage: dualpath compare SCENARIO.yaml [--policies basic,dualpath,oracle] [-o PREFIX]\n");
         return 2;
     }
+    dp_cli_start();
     struct dp_err err = { "" };
     const char *names[MAX_POLICIES];
     int n = split_policies(plist, names, &err);
@@ -88,14 +89,13 @@ int dp_cmd_compare(int argc, char **argv)
         snprintf(defprefix, sizeof defprefix, "%s-compare", sc.name);
         prefix = defprefix;
     }
-    dp_cli_install_signals();
     struct dp_summary sum[MAX_POLICIES];
     char files[MAX_POLICIES][600];
     int rc = 0;
     for (int i = 0; i < n && !rc; i++) {
         struct dp_scenario s = sc;
         snprintf(s.policy.name, sizeof s.policy.name, "%s", names[i]);
-        struct dp_sim_opts o = { !quiet && isatty(2), names[i], &dp_interrupted };
+        struct dp_sim_opts o = dp_cli_sim_opts(quiet, names[i]);
         struct dp_sim_result res;
         rc = dp_sim_run(&s, &w, &o, &res, &err);
         if (rc) {

@@ -7,10 +7,12 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/policy.h"
@@ -19,8 +21,6 @@
 #include "sim/run.h"
 #include "traces/trace.h"
 
-int dp_hw_main(int argc, char **argv) __attribute__((weak));
-
 volatile sig_atomic_t dp_interrupted;
 
 static void on_signal(int sig)
@@ -28,6 +28,12 @@ static void on_signal(int sig)
     dp_interrupted = sig;
 }
 
+/* Called first by every command that simulates, before any scenario is
+ * read: a signal that arrives while the workload is being built is kept,
+ * and the run stops at its first event with its (empty) results marked
+ * incomplete. SIGINT is set even when it was inherited as ignored: a job
+ * that a non-interactive shell starts with & begins with SIGINT ignored,
+ * and `kill -INT` must still stop it cleanly. */
 void dp_cli_install_signals(void)
 {
     struct sigaction sa;
@@ -36,6 +42,59 @@ void dp_cli_install_signals(void)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
+}
+
+int dp_cli_interrupted_status(void)
+{
+    return 128 + (dp_interrupted ? (int)dp_interrupted : SIGINT);
+}
+
+uint64_t dp_cli_test_at(const char *where)
+{
+    const char *e = getenv("DUALPATH_TEST_WAIT");
+    size_t n = strlen(where);
+    if (!e || strncmp(e, where, n) || (e[n] && e[n] != '='))
+        return 0;
+    return e[n] == '=' ? strtoull(e + n + 1, NULL, 10) : 1;
+}
+
+void dp_cli_test_wait(const char *where, uint64_t n)
+{
+    fprintf(stderr, "dualpath: test: waiting for a signal at %s %llu\n", where, (unsigned long long)n);
+    fflush(stderr);
+    /* at most a minute: a test that never signals fails on its own */
+    for (int i = 0; i < 6000 && !dp_interrupted; i++)
+        nanosleep(&(struct timespec){ 0, 10000000 }, NULL);
+}
+
+static void event_hook(uint64_t events)
+{
+    dp_cli_test_wait("event", events);
+}
+
+struct dp_sim_opts dp_cli_sim_opts(int quiet, const char *label)
+{
+    struct dp_sim_opts o = { .progress = !quiet && isatty(2), .label = label, .interrupt = &dp_interrupted };
+    o.hook_at = dp_cli_test_at("event");
+    o.hook = o.hook_at ? event_hook : NULL;
+    return o;
+}
+
+void dp_cli_start(void)
+{
+    dp_cli_install_signals();
+    if (dp_cli_test_at("start"))
+        dp_cli_test_wait("start", 1);
+}
+
+static int is_help(const char *a)
+{
+    return !strcmp(a, "--help") || !strcmp(a, "-h");
 }
 
 static void usage(FILE *out)
@@ -147,6 +206,7 @@ static int cmd_run(int argc, char **argv)
         fprintf(stderr, "dualpath run: expected one SCENARIO.yaml (see dualpath --help)\n");
         return 2;
     }
+    dp_cli_start();
     struct dp_scenario sc;
     struct dp_err err = { "" };
     struct dp_workload w;
@@ -161,9 +221,8 @@ static int cmd_run(int argc, char **argv)
         snprintf(defout, sizeof defout, "%s.h5", sc.name);
         out = defout;
     }
-    struct dp_sim_opts o = { !quiet && isatty(2), sc.name, &dp_interrupted };
+    struct dp_sim_opts o = dp_cli_sim_opts(quiet, sc.name);
     struct dp_sim_result res;
-    dp_cli_install_signals();
     int rc = dp_sim_run(&sc, &w, &o, &res, &err);
     if (rc && rc != DP_EINTR) {
         fprintf(stderr, "dualpath: %s\n", err.msg);
@@ -183,8 +242,7 @@ static int cmd_run(int argc, char **argv)
         fprintf(stderr, "dualpath: %s; results so far are marked incomplete\n", err.msg);
     dp_sim_result_free(&res);
     dp_workload_free(&w);
-    /* interrupted: 128 + the signal, as a shell reports a process it killed */
-    return wrc ? 1 : rc == DP_EINTR ? 128 + (dp_interrupted ? (int)dp_interrupted : SIGINT) : 0;
+    return wrc ? 1 : rc == DP_EINTR ? dp_cli_interrupted_status() : 0;
 }
 
 /* Every scenario key with its type, bounds and meaning (scenarios/README.md
@@ -210,6 +268,37 @@ static int cmd_policies(void)
     for (const char *const *n = dp_policy_names(); *n; n++)
         printf("%-10s %s\n", *n, dp_policy_find(*n)->summary);
     return 0;
+}
+
+/* `dualpath hw ...` is the separate program dualpath-hw (hw/), looked for
+ * beside this one, then in the build tree's hw/ folder: only it links CUDA,
+ * so no other command pays for loading cuBLAS (0.7-1 s and 200 MB). */
+static int cmd_hw(int argc, char **argv)
+{
+    char self[PATH_MAX], path[PATH_MAX + 32];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n > 0) {
+        self[n] = 0;
+        *strrchr(self, '/') = 0;
+        static const char *const where[] = { "%s/dualpath-hw", "%s/../hw/dualpath-hw" };
+        for (size_t i = 0; i < sizeof where / sizeof where[0]; i++) {
+            snprintf(path, sizeof path, where[i], self);
+            if (access(path, X_OK) == 0) {
+                argv[0] = path;
+                execv(path, argv);
+                fprintf(stderr, "dualpath hw: cannot run %s: %s\n", path, strerror(errno));
+                return 1;
+            }
+        }
+    }
+    int help = argc > 1 && is_help(argv[1]);
+    FILE *out = help ? stdout : stderr;
+    if (help)
+        fprintf(out, "usage: dualpath hw SUBCOMMAND [options]   (bench, calibrate, store, verbs, run)\n");
+    fprintf(out, "dualpath hw: this build has no hardware shim: no dualpath-hw beside %s (CUDA was not "
+                 "found at configure time; install the CUDA toolkit and reconfigure with "
+                 "-DDP_WITH_CUDA=ON)\n", n > 0 ? self : "this program");
+    return out == stdout ? 0 : 2;
 }
 
 int main(int argc, char **argv)
@@ -239,13 +328,8 @@ int main(int argc, char **argv)
         return cmd_policies();
     if (!strcmp(cmd, "keys"))
         return cmd_keys();
-    if (!strcmp(cmd, "hw")) {
-        if (dp_hw_main)
-            return dp_hw_main(argc - 1, argv + 1);
-        fprintf(stderr, "dualpath hw: this build has no hardware shim (CUDA was not found at "
-                        "configure time; reconfigure with the CUDA toolkit and -DDP_WITH_CUDA=ON)\n");
-        return 2;
-    }
+    if (!strcmp(cmd, "hw"))
+        return cmd_hw(argc - 1, argv + 1);
     fprintf(stderr, "dualpath: unknown command '%s' (see dualpath --help)\n", cmd);
     return 2;
 }

@@ -60,6 +60,8 @@ static int loop(struct dp_sim *s, struct dp_core *core, const struct dp_sim_opts
                               (unsigned long long)dp_core_requests_done(core),
                               (unsigned long long)dp_core_requests_total(core));
         dp_evq_pop(&s->q);
+        if (o && s->q.popped == o->hook_at && o->hook)
+            o->hook(s->q.popped);
         if (inv && dp_inv_time(inv, ev->t))
             return dp_inv_error(inv, err);
         s->now = ev->t;

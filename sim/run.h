@@ -16,6 +16,10 @@ struct dp_sim_opts {
     int progress;                    /* show progress on stderr */
     const char *label;               /* shown in the progress line */
     volatile sig_atomic_t *interrupt;/* set by a signal handler: stop at the next event */
+    /* Called once, when the event count reaches hook_at (0: never): lets a
+     * test stop the run at a known point and signal it there. */
+    uint64_t hook_at;
+    void (*hook)(uint64_t events);
 };
 
 struct dp_sim_result {

@@ -70,6 +70,7 @@ struct sweep {
     size_t simulated, journaled, shared;
     double t0, last_draw;
     int progress;
+    uint64_t wait_at;           /* test hook: wait for a signal after this many points */
 };
 
 static double now_s(void)
@@ -308,6 +309,8 @@ static int take_result(struct sweep *s, uint32_t p, const struct dp_sweep_res *r
         if (*c == '\n')
             *c = ' ';
     int rc = dp_journal_append(&s->j, pt->hash, res, label, err);
+    if (!rc && s->simulated == s->wait_at)
+        dp_cli_test_wait("point", s->simulated);
     if (res->status)
         fprintf(stderr, "%sdualpath sweep: a point failed and counts as missing the SLO: %s: %s\n",
                 s->progress ? "\n" : "", label, res->err);
@@ -675,6 +678,7 @@ static int coordinate(struct sweep *s, struct dp_err *err)
         return 1;
     }
     s->progress = !s->o.quiet && isatty(2);
+    s->wait_at = dp_cli_test_at("point");
     s->t0 = now_s();
     rc = run_loop(s, err);
     draw(s, 1);
@@ -682,7 +686,7 @@ static int coordinate(struct sweep *s, struct dp_err *err)
     if (rc == DP_EINTR) {
         fprintf(stderr, "dualpath sweep: interrupted; %zu finished points are kept in %s.journal: run the same command with --resume to continue\n",
                 s->simulated + s->journaled, s->o.prefix);
-        return 130;
+        return dp_cli_interrupted_status();
     }
     if (rc) {
         fprintf(stderr, "dualpath sweep: %s\n(finished points are kept in %s.journal; --resume continues)\n", err->msg, s->o.prefix);
@@ -720,6 +724,7 @@ int dp_cmd_sweep(int argc, char **argv)
     int rc = parse_args(&s.o, argc, argv);
     if (rc >= 0)
         return rc;
+    dp_cli_start();
     /* under mpirun every rank checks the input; rank 0 speaks for all */
     int quiet_rank = dp_dist_env_rank() != 0;
     struct dp_err err = { "" };
@@ -741,7 +746,6 @@ int dp_cmd_sweep(int argc, char **argv)
         sweep_free(&s);
         return 0;
     }
-    dp_cli_install_signals();
     rc = dp_dist_open(&s.dist, s.o.jobs, &s.base, &err);
     if (rc) {
         if (!quiet_rank)

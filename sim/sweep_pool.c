@@ -67,7 +67,7 @@ void dp_sweep_eval(const struct dp_scenario *base, const char *text, struct dp_s
     if (!rc)
         rc = workload_for(&sc, &w, &err);
     if (!rc) {
-        struct dp_sim_opts o = { 0, NULL, &never };
+        struct dp_sim_opts o = { .interrupt = &never };
         struct dp_sim_result r;
         rc = dp_sim_run(&sc, w, &o, &r, &err);
         if (!rc) {

@@ -1,20 +1,25 @@
 #!/usr/bin/env bash
-# Interruption end to end: SIGINT or SIGTERM during a run stops it at the
-# next event, writes the results so far marked incomplete (attribute
-# complete = 0), exits 128 + the signal, and leaves no temporary file;
-# kill -9 leaves no file under the final name; a results file that cannot
-# be written leaves nothing behind.
+# Interruption end to end: SIGINT or SIGTERM during a run, whether it lands
+# in the event loop or while the workload is still being built, stops the
+# run, writes the results so far marked incomplete (attribute complete = 0),
+# exits 128 + the signal, and leaves no temporary file; kill -9 leaves no
+# file under the final name; a results file that cannot be written leaves
+# nothing behind.
+#
+# Nothing here races a sleep against the program (tests/e2e/lib/hooks.sh:
+# it stops at a chosen point and waits for the signal). The runs are
+# started with & from this non-interactive shell, so they begin with SIGINT
+# ignored, as any background job of a script does: the program must handle
+# it anyway.
 set -u
 DP="$1"; ROOT="$2"
 T="$(mktemp -d)"; trap 'rm -rf "$T"' EXIT
+source "$ROOT/tests/e2e/lib/hooks.sh"
 fail=0; pass=0
 ok() { pass=$((pass+1)); }
 bad() { echo "FAIL $1"; fail=$((fail+1)); }
 
-# A run of tens of seconds (release build) whose workload builds in well
-# under a second, so the signal lands in the event loop.
-LONG=(--set workload.synthetic.agents=20000 --set workload.synthetic.turns_mean=40 -q)
-SCEN="$ROOT/scenarios/quickstart.yaml"
+SCEN="$ROOT/tests/data/small.yaml"   # 2,845 events: event 1500 is mid-run
 
 have_h5py=0
 /usr/bin/python3 -c "import h5py" 2>/dev/null && have_h5py=1
@@ -28,22 +33,15 @@ complete_attr() {  # FILE -> prints the root attribute 'complete'
   fi
 }
 
-# SIGNAL NAME: start a long run, signal it after DELAY s, check what it left.
-# A signal that lands before the event loop (workload still building: the
-# default action kills the process, no results) is retried with a longer delay.
+# SIGNAL NAME WHERE: run until WHERE (start: before the scenario is even
+# read; event=N: the Nth simulated event), signal it there, check what it left.
 interrupt() {
-  local sig="$1" name="$2" delay=1 rc tries=0
-  while :; do
-    tries=$((tries + 1))
-    rm -f "$T/$name".h5*
-    "$DP" run "$SCEN" "${LONG[@]}" -o "$T/$name.h5" >"$T/$name.out" 2>"$T/$name.err" &
-    local pid=$!
-    sleep "$delay"
-    kill -s "$sig" "$pid" 2>/dev/null
-    wait "$pid"; rc=$?
-    if [ -f "$T/$name.h5" ] || [ $tries -ge 3 ]; then break; fi
-    delay=$((delay + 1))
-  done
+  local sig="$1" name="$2" where="$3" rc
+  DUALPATH_TEST_WAIT="$where" "$DP" run "$SCEN" -q -o "$T/$name.h5" >"$T/$name.out" 2>"$T/$name.err" &
+  local pid=$!
+  wait_ready "$pid" "$T/$name.err" && ok || { bad "$name: never reached $where"; cat "$T/$name.err"; }
+  kill -s "$sig" "$pid" 2>/dev/null
+  wait "$pid"; rc=$?
   local want=$((128 + $(kill -l "$sig")))
   [ "$rc" -eq "$want" ] && ok || { bad "$name: exit $rc, expected $want"; cat "$T/$name.err"; }
   [ -f "$T/$name.h5" ] && ok || bad "$name: no results file"
@@ -56,23 +54,27 @@ interrupt() {
   ls "$T" | grep -q '\.tmp\.' && bad "$name: temporary file left: $(ls "$T")" || ok
 }
 
-interrupt INT sigint
-interrupt TERM sigterm
+interrupt INT sigint event=1500
+interrupt TERM sigterm event=1500
+interrupt INT sigint_build start
+interrupt TERM sigterm_build start
+# a signal before the first event: nothing simulated, and the summary says so
+grep -q "interrupted at simulated t=0.000 s" "$T/sigint_build.err" && ok || { bad "build: not stopped at t=0"; cat "$T/sigint_build.err"; }
 
 # kill -9 cannot be caught: whatever it interrupts, no file under the final name
-"$DP" run "$SCEN" "${LONG[@]}" -o "$T/k9.h5" >/dev/null 2>&1 &
+DUALPATH_TEST_WAIT=event=1500 "$DP" run "$SCEN" -q -o "$T/k9.h5" >/dev/null 2>"$T/k9.err" &
 pid=$!
-sleep 1
+wait_ready "$pid" "$T/k9.err" && ok || bad "kill -9: never reached event 1500"
 kill -9 "$pid"; wait "$pid" 2>/dev/null
 [ ! -e "$T/k9.h5" ] && ok || bad "kill -9: a file under the final name"
 
 # an unwritable destination: an error, nothing left (not even a temporary)
-"$DP" run "$ROOT/tests/data/small.yaml" -q -o "$T/missing/dir/x.h5" >/dev/null 2>"$T/nodir.err"
+"$DP" run "$SCEN" -q -o "$T/missing/dir/x.h5" >/dev/null 2>"$T/nodir.err"
 [ $? -eq 1 ] && ok || bad "unwritable output: exit status"
 [ ! -e "$T/missing" ] && ok || bad "unwritable output: something was created"
 
 # a short run still finishes complete (the per-event check costs nothing)
-"$DP" run "$ROOT/tests/data/small.yaml" -q -o "$T/full.h5" >/dev/null 2>&1 && ok || bad "short run"
+"$DP" run "$SCEN" -q -o "$T/full.h5" >/dev/null 2>&1 && ok || bad "short run"
 c="$(complete_attr "$T/full.h5")"
 [ "$c" = "1" ] || [ "$c" = "?" ] && ok || bad "short run: complete = '$c'"
 

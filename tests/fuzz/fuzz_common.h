@@ -95,7 +95,7 @@ static void fz_simulate(const struct dp_scenario *sc, const struct dp_workload *
     fz_sim_stop = 0;
     struct itimerval it = { { 0, 0 }, { 0, 100000 } };
     setitimer(ITIMER_VIRTUAL, &it, NULL);
-    struct dp_sim_opts o = { 0, "fuzz", &fz_sim_stop };
+    struct dp_sim_opts o = { .label = "fuzz", .interrupt = &fz_sim_stop };
     struct dp_sim_result res;
     struct dp_err err = { "" };
     int rc = dp_sim_run(sc, w, &o, &res, &err);

@@ -167,7 +167,7 @@ START_TEST(interrupt_flag)
     setenv("DUALPATH_CHECK", "1", 1);
     ck_assert(dp_workload_build(&sc, NULL, &w, &err) == 0);
     volatile sig_atomic_t flag = SIGINT;
-    struct dp_sim_opts o = { 0, "t", &flag };
+    struct dp_sim_opts o = { .label = "t", .interrupt = &flag };
     struct dp_sim_result res;
     ck_assert_int_eq(dp_sim_run(&sc, &w, &o, &res, &err), DP_EINTR);
     ck_assert(res.interrupted);
