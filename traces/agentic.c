@@ -163,8 +163,9 @@ static void infer_step(struct reader *rd, unsigned long line, uint64_t input, si
             rd->killed_line[c] = line;
 }
 
-static int read_row(struct reader *rd, const struct dp_tr_at *at, const json_t *rec)
+static int read_row(void *ctx, const struct dp_tr_at *at, json_t *rec)
 {
+    struct reader *rd = ctx;
     const char *label;
     const json_t *v = json_object_get(rec, "request_id");
     if (!v) {
@@ -298,27 +299,11 @@ int dp_agentic_load(const char *path, uint32_t hash_tokens, struct dp_workload *
     memset(&rd, 0, sizeof rd);
     rd.hash_tokens = hash_tokens;
     dp_tr_dag_init(&rd.dag);
-    struct dp_tr_lines lines;
-    int rc = dp_tr_lines_open(&lines, path, err);
-    if (rc)
-        return rc;
-    if (dp_tr_map_init(&rd.id_row, 1024, 1) || dp_tr_map_init(&rd.session, 1024, 1)) {
+    int rc = 0;
+    if (dp_tr_map_init(&rd.id_row, 1024, 1) || dp_tr_map_init(&rd.session, 1024, 1))
         rc = dp_err_set(err, DP_ENOMEM, "%s: out of memory", path);
-        goto out;
-    }
-    while ((rc = dp_tr_lines_next(&lines, err)) == 1) {
-        json_t *rec;
-        if ((rc = dp_tr_parse_line(&lines, &rec, err)))
-            break;
-        struct dp_tr_at at = {path, lines.lineno, err};
-        rc = read_row(&rd, &at, rec);
-        json_decref(rec);
-        if (rc)
-            break;
-    }
-    if (rc == 0 && rd.dag.n == 0)
-        rc = dp_err_set(err, DP_EINVAL, "%s: empty trace: no records (%lu lines)", path,
-                        lines.lineno);
+    if (rc == 0)
+        rc = dp_tr_each_record(path, read_row, &rd, err);
     uint32_t bt = 0;
     if (rc == 0)
         rc = block_size(&rd, path, err, &bt);
@@ -332,8 +317,6 @@ int dp_agentic_load(const char *path, uint32_t hash_tokens, struct dp_workload *
         w->block_tokens = bt;
         w->hash_tokens = bt;
     }
-out:
-    dp_tr_lines_close(&lines);
     dp_tr_dag_free(&rd.dag);
     dp_tr_map_free(&rd.id_row);
     dp_tr_map_free(&rd.session);

@@ -78,8 +78,9 @@ static int chain_ids(struct reader *rd, const struct dp_tr_at *at)
     return 0;
 }
 
-static int read_row(struct reader *rd, const struct dp_tr_at *at, const json_t *rec)
+static int read_row(void *ctx, const struct dp_tr_at *at, json_t *rec)
 {
+    struct reader *rd = ctx;
     int64_t chat, parent, turn;
     uint64_t ts = 0, input = 0, output = 0, first;
     int rc;
@@ -167,35 +168,17 @@ int dp_bailian_load(const char *path, uint32_t hash_tokens, struct dp_workload *
     memset(&rd, 0, sizeof rd);
     rd.hash_tokens = w->hash_tokens;
     dp_tr_dag_init(&rd.dag);
-    struct dp_tr_lines lines;
-    int rc = dp_tr_lines_open(&lines, path, err);
-    if (rc)
-        return rc;
-    if (dp_tr_map_init(&rd.chat_row, 1024, 1) || dp_tr_intern_init(&rd.chain, 4096)) {
+    int rc = 0;
+    if (dp_tr_map_init(&rd.chat_row, 1024, 1) || dp_tr_intern_init(&rd.chain, 4096))
         rc = dp_err_set(err, DP_ENOMEM, "%s: out of memory", path);
-        goto out;
-    }
-    while ((rc = dp_tr_lines_next(&lines, err)) == 1) {
-        json_t *rec;
-        if ((rc = dp_tr_parse_line(&lines, &rec, err)))
-            break;
-        struct dp_tr_at at = {path, lines.lineno, err};
-        rc = read_row(&rd, &at, rec);
-        json_decref(rec);
-        if (rc)
-            break;
-    }
-    if (rc == 0 && rd.dag.n == 0)
-        rc = dp_err_set(err, DP_EINVAL, "%s: empty trace: no records (%lu lines)", path,
-                        lines.lineno);
+    if (rc == 0)
+        rc = dp_tr_each_record(path, read_row, &rd, err);
     if (rc == 0)
         rc = link_parents(&rd, path, err);
     if (rc == 0)
         rc = dp_tr_dag_build(&rd.dag, path, "parent_chat_id", w, err);
     if (rc == 0 && dp_tr_sort_sessions(w) != 0)
         rc = dp_err_set(err, DP_ENOMEM, "%s: out of memory sorting sessions", path);
-out:
-    dp_tr_lines_close(&lines);
     dp_tr_dag_free(&rd.dag);
     dp_tr_map_free(&rd.chat_row);
     dp_tr_intern_free(&rd.chain);

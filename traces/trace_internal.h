@@ -37,6 +37,13 @@ int dp_tr_lines_open(struct dp_tr_lines *r, const char *path, struct dp_err *err
 int dp_tr_lines_next(struct dp_tr_lines *r, struct dp_err *err);
 void dp_tr_lines_close(struct dp_tr_lines *r);
 
+/* Calls fn(ctx, at, record) for every record (one JSON object a line) of
+ * path, stopping at the first non-zero return; DP_EINVAL "empty trace" when
+ * the file holds none. */
+struct dp_tr_at;
+int dp_tr_each_record(const char *path, int (*fn)(void *ctx, const struct dp_tr_at *at,
+                                                  json_t *rec),
+                      void *ctx, struct dp_err *err);
 /* Parses the current line as one JSON object (duplicate keys rejected). */
 int dp_tr_parse_line(const struct dp_tr_lines *r, json_t **out, struct dp_err *err);
 const char *dp_tr_json_type(const json_t *v);

@@ -107,6 +107,32 @@ int dp_tr_parse_line(const struct dp_tr_lines *r, json_t **out, struct dp_err *e
     return 0;
 }
 
+int dp_tr_each_record(const char *path, int (*fn)(void *ctx, const struct dp_tr_at *at,
+                                                  json_t *rec),
+                      void *ctx, struct dp_err *err)
+{
+    struct dp_tr_lines lines;
+    int rc = dp_tr_lines_open(&lines, path, err), n = 0;
+    if (rc)
+        return rc;
+    while ((rc = dp_tr_lines_next(&lines, err)) == 1) {
+        json_t *rec;
+        if ((rc = dp_tr_parse_line(&lines, &rec, err)))
+            break;
+        struct dp_tr_at at = {path, lines.lineno, err};
+        rc = fn(ctx, &at, rec);
+        json_decref(rec);
+        if (rc)
+            break;
+        n = 1;
+    }
+    if (rc == 0 && !n)
+        rc = dp_err_set(err, DP_EINVAL, "%s: empty trace: no records (%lu lines)", path,
+                        lines.lineno);
+    dp_tr_lines_close(&lines);
+    return rc;
+}
+
 /* --------------------------------------------------------------- fields */
 
 int dp_tr_fail(const struct dp_tr_at *at, const char *label, const char *fmt, ...)
