@@ -25,15 +25,85 @@ void core_fail(struct dp_core *c, int code, const char *fmt, ...)
 
 int core_move(struct dp_core *c, struct dp_xfer *x)
 {
-    x->status = 0;
+    x->status = DP_STATUS_PENDING;
     x->t_issue = core_now(c);
     if (!c->sc->traffic.isolation)
         x->lane = DP_LANE_MODEL;   /* one lane: KV competes with collectives */
+    x->busy = 1;
+    c->in_op = 1;
     int rc = c->ops->move(c->plat, x);
-    if (rc)
+    c->in_op = 0;
+    if (rc) {
+        x->busy = 0;
         core_fail(c, rc, "platform '%s' refused a transfer of %llu bytes (kind %u): %s",
                   c->ops->name, (unsigned long long)x->bytes, x->kind, dp_strerror(rc));
+    } else {
+        c->seam.moves++;
+    }
     return rc;
+}
+
+int core_compute(struct dp_core *c, struct dp_compute *k)
+{
+    k->status = DP_STATUS_PENDING;
+    k->busy = 1;
+    c->in_op = 1;
+    int rc = c->ops->compute(c->plat, k);
+    c->in_op = 0;
+    if (rc) {
+        k->busy = 0;
+        core_fail(c, rc, "platform '%s' refused a %s on engine %d: %s", c->ops->name,
+                  k->kind == DP_C_PREFILL_LAYER ? "prefill compute" : "decode step", k->engine,
+                  dp_strerror(rc));
+    } else {
+        c->seam.computes++;
+    }
+    return rc;
+}
+
+/* Rules 1-3 of platform.h at a completion: 0 when the completion may be
+ * processed; else the run stops with the broken rule named. */
+static int seam_completion(struct dp_core *c, uint8_t *busy, const int8_t *status,
+                           const char *what)
+{
+    const char *broken = NULL;
+    if (c->in_op)
+        broken = "came from inside an op call (rule 2: schedule it, call back from the loop)";
+    else if (!*busy)
+        broken = "was not in flight (rule 1: completed twice, or never issued)";
+    else if (status && *status > 0)
+        broken = "carries no status (rule 3: set 0 or a negative DP_E* code first)";
+    if (broken) {
+        core_fail(c, DP_ESTATE, "platform '%s' broke the seam's rules: a %s completion %s",
+                  c->ops->name, what, broken);
+        return -1;
+    }
+    *busy = 0;
+    return 0;
+}
+
+static void release_nop(void *plat, struct dp_request *r)
+{
+    (void)plat;
+    (void)r;
+}
+
+/* The platform's table, with the optional ops defaulted. */
+static int take_ops(struct dp_core *c, const struct dp_platform_ops *ops, struct dp_err *err)
+{
+    const char *missing = !ops ? "the table" : !ops->now ? "now" : !ops->move ? "move"
+                        : !ops->compute ? "compute" : !ops->timer ? "timer"
+                        : !ops->counters ? "counters" : NULL;
+    if (missing)
+        return dp_err_set(err, DP_EINVAL, "platform '%s' lacks %s (core/platform.h)",
+                          ops && ops->name ? ops->name : "?", missing);
+    c->ops_tab = *ops;
+    if (!c->ops_tab.name)
+        c->ops_tab.name = "?";
+    if (!c->ops_tab.release)
+        c->ops_tab.release = release_nop;
+    c->ops = &c->ops_tab;
+    return 0;
 }
 
 int core_collective(struct dp_core *c, struct dp_xfer *x, const struct dp_engine *e, double bytes,
@@ -96,12 +166,13 @@ int dp_core_create(struct dp_core **out, const struct dp_scenario *sc,
         return dp_err_set(err, DP_ENOMEM, "out of memory");
     c->sc = sc;
     c->w = w;
-    c->ops = ops;
     c->plat = plat;
     c->kv_tok = dp_kv_bytes_per_token(&sc->model);
     c->kv_tok_layer = dp_kv_bytes_per_token_layer(&sc->model);
     dp_kvindex_init(&c->index);
-    int rc = create_engines(c, err);
+    int rc = take_ops(c, ops, err);
+    if (!rc)
+        rc = create_engines(c, err);
     if (rc)
         goto fail;
     c->policy = dp_policy_find(sc->policy.name);
@@ -121,6 +192,8 @@ int dp_core_create(struct dp_core **out, const struct dp_scenario *sc,
     }
     c->total_requests = dp_workload_total_turns(w);
     c->metrics.sessions_total = w->n_sessions;
+    if ((rc = core_dag_init(c, err)))
+        goto fail;
     *out = c;
     return 0;
 fail:
@@ -142,21 +215,25 @@ void dp_core_destroy(struct dp_core *c)
         free(e->running);
         core_prefill_free(e);
     }
-    /* live requests too: a run stopped by max_time_s or a signal has some */
-    for (size_t i = 0; i < c->n_all_reqs; i++)
+    /* live requests too: a run stopped by max_time_s or a signal has some;
+     * the platform hears of their end first (platform.h, rule 4) */
+    for (size_t i = 0; i < c->n_all_reqs; i++) {
+        if (c->all_reqs[i]->state != DP_RS_FREE && c->ops)
+            c->ops->release(c->plat, c->all_reqs[i]);
         free(c->all_reqs[i]);
+    }
     free(c->all_reqs);
     free(c->engines);
     free(c->sess);
+    core_dag_free(c);
     free(c->last_ctr);
     dp_kvindex_free(&c->index);
     dp_metrics_free(&c->metrics);
     free(c);
 }
 
-/* ns from a double, saturating: a trace's times (up to 9e18 ns) scaled by
- * workload.time_scale (up to 1e6) must not overflow the cast (UBSan found
- * it); a time past 2^64 ns never comes, which is what saturation means. */
+/* ns from a double, saturating (a huge run.sample_interval_s must not
+ * overflow the cast). */
 static dp_time_t ns_sat(double ns)
 {
     return ns >= 1.8e19 ? UINT64_MAX : ns > 0 ? (dp_time_t)ns : 0;
@@ -164,34 +241,46 @@ static dp_time_t ns_sat(double ns)
 
 static dp_time_t time_add(dp_time_t a, dp_time_t b)
 {
-    return b > UINT64_MAX - a ? UINT64_MAX : a + b;
+    return core_time_add(a, b);
 }
 
-static void arm_timer(struct dp_core *c, struct dp_timer *t, uint32_t kind, void *owner,
-                      dp_time_t at)
+void core_arm_timer(struct dp_core *c, struct dp_timer *t, uint32_t kind, void *owner,
+                    dp_time_t at)
 {
     t->at = at;
     t->kind = kind;
     t->owner = owner;
+    t->busy = 1;
+    c->in_op = 1;
     int rc = c->ops->timer(c->plat, t);
-    if (rc)
+    c->in_op = 0;
+    if (rc) {
+        t->busy = 0;
         core_fail(c, rc, "platform '%s' refused a timer", c->ops->name);
+    } else {
+        c->seam.timers++;
+    }
 }
 
+/* Arrival times come scaled in the workload (workload.time_scale and
+ * workload.rate are applied when it is built); think times are the agent's
+ * own and are never scaled. */
 int dp_core_start(struct dp_core *c)
 {
-    double scale = c->sc->workload.time_scale;
     for (size_t i = 0; i < c->w->n_sessions; i++) {
         const struct dp_session *s = &c->w->sessions[i];
         if (!s->n_turns) {
             c->sessions_done++;
             continue;
         }
-        arm_timer(c, &c->sess[i].timer, TM_TURN, &c->sess[i], ns_sat((double)s->start_ns * scale));
+        if (s->links)
+            core_dag_start(c, (uint32_t)i);
+        else
+            core_arm_timer(c, &c->sess[i].timer, TM_TURN, &c->sess[i], s->start_ns);
     }
-    arm_timer(c, &c->sample_timer, TM_SAMPLE, NULL, 0);
+    core_arm_timer(c, &c->sample_timer, TM_SAMPLE, NULL, 0);
     if (c->sc->run.max_time_s > 0)
-        arm_timer(c, &c->stop_timer, TM_STOP, NULL, (dp_time_t)(c->sc->run.max_time_s * NS));
+        core_arm_timer(c, &c->stop_timer, TM_STOP, NULL, (dp_time_t)(c->sc->run.max_time_s * NS));
     return c->error;
 }
 
@@ -222,9 +311,43 @@ static struct dp_request *request_alloc(struct dp_core *c)
 
 void core_request_release(struct dp_core *c, struct dp_request *r)
 {
+    c->in_op = 1;
+    c->ops->release(c->plat, r);
+    c->in_op = 0;
+    c->seam.releases++;
+    r->state = DP_RS_FREE;
     r->next_free = c->free_reqs;
     c->free_reqs = r;
     c->live--;
+}
+
+/* Give back bytes a request holds in one of an engine's memories. */
+static void give_back(double *used, double *held)
+{
+    *used -= *held;
+    if (*used < 1)
+        *used = 0;
+    *held = 0;
+}
+
+void core_request_abort(struct dp_core *c, struct dp_request *r)
+{
+    struct dp_engine *pe = core_engine(c, r->pe), *de = core_engine(c, r->de);
+    if (r->state == DP_RS_READING)   /* not yet taken into a batch */
+        pe->pending_tokens -= r->new_tokens;
+    give_back(&pe->hbm_used, &r->hbm_pe);
+    give_back(&pe->dram_used, &r->dram_pe);
+    give_back(&de->dram_used, &r->dram_de);
+    give_back(&de->hbm_used, &r->hbm_de);
+    r->failed = 1;
+    r->state = DP_RS_FAILED;
+    core_request_finished(c, r);
+    core_request_release(c, r);
+    /* the room it held may let others in */
+    core_read_pump(c, pe);
+    core_read_pump(c, de);
+    core_prefill_try(c, pe);
+    core_admit_pump(c, de);
 }
 
 /* Block key of an agent session's block i: unique per (session, block). */
@@ -296,26 +419,28 @@ static void read_desc(struct dp_core *c, struct dp_request *r, struct dp_xfer *x
                   (struct dp_loc){ engine, DP_TIER_DRAM }, lo, hi, blocks_bytes(r, lo, hi));
 }
 
-/* Issue turn `turn` of session si. */
-static void issue_turn(struct dp_core *c, uint32_t si)
+/* Issue turn k of session si. */
+void core_issue_turn(struct dp_core *c, uint32_t si, uint32_t k)
 {
     const struct dp_session *s = &c->w->sessions[si];
     struct dp_sess_state *st = &c->sess[si];
-    const struct dp_turn *t = &s->turns[st->next_turn];
+    const struct dp_turn *t = &s->turns[k];
     struct dp_request *r = request_alloc(c);
     if (!r) {
         core_fail(c, DP_ENOMEM, "out of memory for requests");
         return;
     }
     uint32_t bt = t->hash_ids || s->open_loop ? c->w->block_tokens : c->sc->workload.block_tokens;
-    uint64_t input = s->open_loop ? t->input_tokens : st->ctx_tokens + t->append_tokens;
+    /* A turn that records its whole prompt (traces) sends that; an agent
+     * session's turn sends the context so far plus its append. */
+    uint64_t input = t->input_tokens ? t->input_tokens : st->ctx_tokens + t->append_tokens;
     if (input < 1)
         input = 1;
     if (input > UINT32_MAX)
         input = UINT32_MAX;
     r->id = c->next_req_id++;
     r->sess = si;
-    r->turn = st->next_turn;
+    r->turn = k;
     r->block_tokens = bt;
     r->input_tokens = (uint32_t)input;
     r->output_tokens = t->output_tokens;
@@ -324,6 +449,7 @@ static void issue_turn(struct dp_core *c, uint32_t si)
     r->new_tokens = r->input_tokens - (uint32_t)dp_req_cached_tokens(r);
     r->t_issue = core_now(c);
     c->issued++;
+    c->seam.requests++;
     st->ctx_tokens = input;
     request_route(c, r);
 
@@ -371,19 +497,26 @@ void core_request_finished(struct dp_core *c, struct dp_request *r)
     };
     rec.ttft = rec.t_first - rec.t_issue;
     rec.tpot = r->output_tokens > 1 ? (rec.t_done - rec.t_first) / (r->output_tokens - 1) : 0;
-    if (dp_metrics_add(&c->metrics, &rec))
+    r->rec = c->metrics.n_recs;
+    if (dp_metrics_add(&c->metrics, &rec)) {
         core_fail(c, DP_ENOMEM, "out of memory for request records");
+        r->rec = UINT64_MAX;
+    }
     if (r->failed)
         c->metrics.failed++;
     c->finished++;
+    if (s->links) {
+        core_dag_finished(c, r);
+        return;
+    }
 
     st->ctx_tokens = (uint64_t)r->input_tokens + r->output_tokens;
     st->next_turn++;
     if (!last) {
-        uint64_t think = ns_sat((double)s->turns[st->next_turn].think_ns * c->sc->workload.time_scale);
+        uint64_t think = s->turns[st->next_turn].think_ns;
         if (s->open_loop)
             think = 0;
-        arm_timer(c, &st->timer, TM_TURN, st, time_add(now, think));
+        core_arm_timer(c, &st->timer, TM_TURN, st, time_add(now, think));
     } else {
         c->sessions_done++;
     }
@@ -430,16 +563,24 @@ static void sample(struct dp_core *c)
 
 void dp_core_on_timer(struct dp_core *c, struct dp_timer *t)
 {
+    if (seam_completion(c, &t->busy, NULL, "timer"))
+        return;
+    c->seam.timers_done++;
     if (c->stopped)
         return;
     switch (t->kind) {
-    case TM_TURN:
-        issue_turn(c, (uint32_t)((struct dp_sess_state *)t->owner - c->sess));
+    case TM_TURN: {
+        uint32_t si = (uint32_t)((struct dp_sess_state *)t->owner - c->sess);
+        core_issue_turn(c, si, c->sess[si].next_turn);
+        break;
+    }
+    case TM_DAG:
+        core_dag_on_timer(c, t->owner);
         break;
     case TM_SAMPLE:
         sample(c);
         if (!dp_core_done(c))
-            arm_timer(c, &c->sample_timer, TM_SAMPLE, NULL,
+            core_arm_timer(c, &c->sample_timer, TM_SAMPLE, NULL,
                       time_add(core_now(c), ns_sat(c->sc->run.sample_interval_s * NS)));
         break;
     case TM_STOP:
@@ -466,6 +607,10 @@ static void collective_done(struct dp_core *c, const struct dp_xfer *x)
 
 void dp_core_on_transfer_done(struct dp_core *c, struct dp_xfer *x)
 {
+    if (seam_completion(c, &x->busy, &x->status, "transfer"))
+        return;
+    c->seam.moves_done++;
+    c->seam.moves_failed += x->status < 0;
     if (c->stopped && c->error)
         return;
     if (x->kind == DP_X_COLLECTIVE)
@@ -474,10 +619,16 @@ void dp_core_on_transfer_done(struct dp_core *c, struct dp_xfer *x)
     case T_READ_PE:
     case T_READ_DE: core_read_done(c, x); break;
     case T_LAYER_LOAD: core_prefill_load_done(c, x); break;
-    case T_PREFILL_A2A: core_prefill_part_done(c, x->owner, 0); break;
+    case T_PREFILL_A2A:
+        if (x->status < 0)
+            core_prefill_fail(c, x->owner);
+        core_prefill_part_done(c, x->owner, 0);
+        break;
     case T_MV_PE:
     case T_MV_DE: core_handoff_move_done(c, x); break;
-    case T_DECODE_A2A: core_decode_part_done(c, x->owner, 0); break;
+    case T_DECODE_A2A:
+        core_decode_part_done(c, x->owner, 0, x->status < 0);
+        break;
     case T_WRITE: core_write_done(c, x); break;
     default: core_fail(c, DP_ESTATE, "transfer completion with unknown tag %u", x->tag);
     }
@@ -489,13 +640,19 @@ void dp_core_on_transfer_done(struct dp_core *c, struct dp_xfer *x)
 
 void dp_core_on_compute_done(struct dp_core *c, struct dp_compute *k)
 {
+    if (seam_completion(c, &k->busy, &k->status, "compute"))
+        return;
+    c->seam.computes_done++;
+    c->seam.computes_failed += k->status < 0;
     if (c->stopped && c->error)
         return;
-    if (k->tag == T_PREFILL)
+    if (k->tag == T_PREFILL) {
+        if (k->status < 0)
+            core_prefill_fail(c, k->owner);
         core_prefill_part_done(c, k->owner, 1);
-    else if (k->tag == T_DECODE)
-        core_decode_part_done(c, k->owner, 1);
-    else
+    } else if (k->tag == T_DECODE) {
+        core_decode_part_done(c, k->owner, 1, k->status < 0);
+    } else
         core_fail(c, DP_ESTATE, "compute completion with unknown tag %u", k->tag);
     if (dp_core_done(c) && !c->stopped) {
         sample(c);
@@ -527,6 +684,11 @@ const struct dp_engine *dp_core_engines(const struct dp_core *c, uint32_t *n)
 {
     *n = c->n_pe + c->n_de;
     return c->engines;
+}
+
+void dp_core_seam_stats(const struct dp_core *c, struct dp_seam_stats *s)
+{
+    *s = c->seam;
 }
 
 int dp_core_error(const struct dp_core *c, struct dp_err *err)

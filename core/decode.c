@@ -108,9 +108,7 @@ static void decode_try(struct dp_core *c, struct dp_engine *de)
                             m->n_layers))
             return;
     }
-    int rc = c->ops->compute(c->plat, k);
-    if (rc)
-        core_fail(c, rc, "platform '%s' refused a decode step", c->ops->name);
+    core_compute(c, k);
 }
 
 static void join_running(struct dp_core *c, struct dp_engine *de, struct dp_request *r)
@@ -130,9 +128,13 @@ static void join_running(struct dp_core *c, struct dp_engine *de, struct dp_requ
     decode_try(c, de);
 }
 
+/* The PE's and the DE buffer's bytes are free once a move is over, whether
+ * it landed or failed; a failed move fails the request at the handoff's end. */
 void core_handoff_move_done(struct dp_core *c, struct dp_xfer *x)
 {
     struct dp_request *r = x->req;
+    if (x->status < 0)
+        r->failed = 1;
     if (x->tag == T_MV_PE) {
         struct dp_engine *pe = core_engine(c, r->pe);
         pe->hbm_used -= r->hbm_pe;
@@ -152,13 +154,32 @@ void core_handoff_move_done(struct dp_core *c, struct dp_xfer *x)
         r->dram_de = 0;
         core_read_pump(c, de);
     }
-    if (--r->moves_pending == 0)
-        join_running(c, core_engine(c, r->de), r);
+    if (--r->moves_pending)
+        return;
+    struct dp_engine *de = core_engine(c, r->de);
+    if (r->failed) {
+        de->n_incoming--;
+        core_request_abort(c, r);
+        return;
+    }
+    join_running(c, de, r);
 }
 
-void core_decode_part_done(struct dp_core *c, struct dp_engine *de, int compute_part)
+/* A failed step fails every request in it: each leaves (HBM back, recorded
+ * as failed, no write-back). */
+static void step_failed(struct dp_core *c, struct dp_engine *de)
 {
-    if (compute_part && de->step_a2a_bytes > 0 && !c->sc->traffic.overlap_a2a) {
+    uint32_t n = de->n_running;
+    de->n_running = 0;
+    de->ctx_tokens = 0;
+    for (uint32_t i = 0; i < n; i++)
+        core_request_abort(c, de->running[i]);
+}
+
+void core_decode_part_done(struct dp_core *c, struct dp_engine *de, int compute_part, int failed)
+{
+    de->step_failed |= failed;
+    if (compute_part && !failed && de->step_a2a_bytes > 0 && !c->sc->traffic.overlap_a2a) {
         core_collective(c, &de->step_a2a, de, de->step_a2a_bytes, T_DECODE_A2A, de, 0,
                         c->sc->model.n_layers);
         return;
@@ -167,6 +188,13 @@ void core_decode_part_done(struct dp_core *c, struct dp_engine *de, int compute_
         return;
     de->stepping = 0;
     de->steps++;
+    if (de->step_failed) {
+        de->step_failed = 0;
+        step_failed(c, de);
+        core_admit_pump(c, de);
+        decode_try(c, de);
+        return;
+    }
     /* every running request produced one token; finished ones leave in order */
     uint32_t keep = 0;
     for (uint32_t i = 0; i < de->n_running; i++) {

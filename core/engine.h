@@ -42,6 +42,7 @@ struct dp_engine {
     struct dp_xfer step_a2a;
     double step_a2a_bytes;
     int step_parts;             /* compute + collective outstanding */
+    int step_failed;            /* a part of the step failed (decode.c) */
     uint64_t steps;
 };
 

@@ -157,9 +157,7 @@ static void try_compute(struct dp_core *c, struct dp_batch *b)
         if (core_collective(c, &b->a2a, b->pe, b->a2a_layer_bytes, T_PREFILL_A2A, b, l, l + 1))
             return;
     }
-    int rc = c->ops->compute(c->plat, k);
-    if (rc)
-        core_fail(c, rc, "platform '%s' refused a prefill compute", c->ops->name);
+    core_compute(c, k);
 }
 
 static void batch_start(struct dp_core *c, struct dp_engine *pe, uint32_t n,
@@ -207,11 +205,27 @@ void core_prefill_try(struct dp_core *c, struct dp_engine *pe)
         batch_start(c, pe, n, &shape, hbm);
 }
 
+/* A failed layer load fails the requests whose blocks it carried from that
+ * source; the batch goes on for the others. */
 void core_prefill_load_done(struct dp_core *c, struct dp_xfer *x)
 {
     struct dp_batch *b = x->owner;
+    for (uint32_t i = 0; x->status < 0 && i < b->n; i++) {
+        struct dp_request *r = b->reqs[i];
+        int from_pe = x->src.engine == b->pe->id && dp_req_pe_blocks(r) > 0;
+        int from_de = x->src.engine == r->de && r->de_blocks > 0;
+        if (from_pe || from_de)
+            r->failed = 1;
+    }
     b->load_pending[x->layer_lo]--;
     try_compute(c, b);
+}
+
+void core_prefill_fail(struct dp_core *c, struct dp_batch *b)
+{
+    (void)c;
+    for (uint32_t i = 0; i < b->n; i++)
+        b->reqs[i]->failed = 1;
 }
 
 static void batch_done(struct dp_core *c, struct dp_batch *b)
@@ -224,7 +238,10 @@ static void batch_done(struct dp_core *c, struct dp_batch *b)
         r->t_first = now;
         r->tokens_out = 1;
         pe->pending_tokens -= r->new_tokens;
-        core_handoff_start(c, r);
+        if (r->failed)
+            core_request_abort(c, r);
+        else
+            core_handoff_start(c, r);
     }
     batch_free(b);
     core_prefill_try(c, pe);

@@ -211,11 +211,14 @@ static int dp_bc_fill_pool(struct dp_bench *b, uint8_t *pool, struct dp_err *err
     }
     free(p_h);
     free(t_h);
-    cudaFree(p_d);
-    cudaFree(t_d);
-    if (!p_h || !t_h)
+    int code = dp_cuda_fail(err, rc, "bench: fill pool");
+    if (p_d)
+        DP_CUDA_KEEP(code, err, cudaFree(p_d));
+    if (t_d)
+        DP_CUDA_KEEP(code, err, cudaFree(t_d));
+    if (!code && (!p_h || !t_h))
         return dp_err_set(err, DP_ENOMEM, "bench: out of host memory");
-    return dp_cuda_fail(err, rc, "bench: fill pool");
+    return code;
 }
 
 static int dp_bc_alloc(struct dp_bench *b, struct dp_err *err)
@@ -243,31 +246,34 @@ static int dp_bc_alloc(struct dp_bench *b, struct dp_err *err)
     return dp_cuda_fail(err, c, "bench: allocation (pinned host pool and HBM pools)");
 }
 
-static void dp_bc_free(struct dp_bench *b)
+/* Free everything; 0 or the first CUDA failure of the teardown (err). */
+static int dp_bc_free(struct dp_bench *b, struct dp_err *err)
 {
+    int rc = 0;
     for (int i = 0; i < b->nsets; i++) {
         struct dp_bc_set *s = &b->sets[i];
         free(s->dst_h);
         free(s->src_h);
-        cudaFree(s->dst_d);
-        cudaFree(s->src_d);
-        cudaFree(s->tags_d);
+        DP_CUDA_KEEP(rc, err, cudaFree(s->dst_d));
+        DP_CUDA_KEEP(rc, err, cudaFree(s->src_d));
+        DP_CUDA_KEEP(rc, err, cudaFree(s->tags_d));
     }
-    cudaFreeHost(b->host_pool);
-    cudaFree(b->dev_pool);
-    cudaFree(b->dev_pool2);
-    cudaFree(b->bad_d);
+    DP_CUDA_KEEP(rc, err, cudaFreeHost(b->host_pool));
+    DP_CUDA_KEEP(rc, err, cudaFree(b->dev_pool));
+    DP_CUDA_KEEP(rc, err, cudaFree(b->dev_pool2));
+    DP_CUDA_KEEP(rc, err, cudaFree(b->bad_d));
     if (b->peer_pool) {
-        cudaSetDevice(1);
-        cudaFree(b->peer_pool);
-        cudaSetDevice(0);
+        DP_CUDA_KEEP(rc, err, cudaSetDevice(1));
+        DP_CUDA_KEEP(rc, err, cudaFree(b->peer_pool));
+        DP_CUDA_KEEP(rc, err, cudaSetDevice(0));
     }
     free(b->sperm);
     free(b->dperm);
     free(b->sizes_h);
     free(b->tags_h);
     if (b->stream)
-        cudaStreamDestroy(b->stream);
+        DP_CUDA_KEEP(rc, err, cudaStreamDestroy(b->stream));
+    return rc;
 }
 
 /* The source pools hold slot k = block k; the batch moves blocks sperm[i]
@@ -314,26 +320,30 @@ static int dp_bc_setup_peer(struct dp_bench *b, struct dp_err *err)
 {
     int can = 0;
     size_t pool = (size_t)b->slots * b->bytes;
-    cudaDeviceCanAccessPeer(&can, 0, 1);
+    int rc = DP_CUDA(err, cudaDeviceCanAccessPeer(&can, 0, 1));
+    if (rc)
+        return rc;
     if (!can)
         return dp_err_set(err, DP_ENODEV, "GPU0 cannot access GPU1 (no peer path)");
     cudaError_t c = cudaDeviceEnablePeerAccess(1, 0);
-    if (c == cudaErrorPeerAccessAlreadyEnabled)
+    if (c == cudaErrorPeerAccessAlreadyEnabled) {
         c = cudaSuccess;
-    cudaGetLastError();
-    cudaSetDevice(1);
-    if (c == cudaSuccess)
-        c = cudaMalloc((void **)&b->peer_pool, pool);
-    cudaSetDevice(0);
-    if (dp_cuda_fail(err, c, "peer setup"))
-        return DP_EIO;
-    cudaSetDevice(1);
-    cudaStream_t keep = b->stream;
-    cudaStreamCreateWithFlags(&b->stream, cudaStreamNonBlocking);
-    int rc = dp_bc_fill_pool(b, b->peer_pool, err);
-    cudaStreamDestroy(b->stream);
-    b->stream = keep;
-    cudaSetDevice(0);
+        (void)cudaGetLastError();   /* not sticky: clear it */
+    }
+    if ((rc = dp_cuda_fail(err, c, "peer setup")) || (rc = DP_CUDA(err, cudaSetDevice(1))))
+        return rc;
+    /* on GPU1: its pool, filled on a stream of its own */
+    cudaStream_t keep = b->stream, own = NULL;
+    rc = DP_CUDA(err, cudaMalloc((void **)&b->peer_pool, pool));
+    if (!rc)
+        rc = DP_CUDA(err, cudaStreamCreateWithFlags(&own, cudaStreamNonBlocking));
+    if (!rc) {
+        b->stream = own;
+        rc = dp_bc_fill_pool(b, b->peer_pool, err);
+        b->stream = keep;
+        DP_CUDA_KEEP(rc, err, cudaStreamDestroy(own));
+    }
+    DP_CUDA_KEEP(rc, err, cudaSetDevice(0));
     if (rc)
         return rc;
     rc = dp_bc_set_init(b, &b->sets[3], "peer", b->peer_pool, b->sperm, b->dev_pool, b->dperm,
@@ -412,19 +422,24 @@ static int dp_bc_parse(struct dp_bench *b, int argc, char **argv)
     return 0;
 }
 
-static void dp_bc_header(const struct dp_bench *b)
+static int dp_bc_header(const struct dp_bench *b, struct dp_err *err)
 {
     struct cudaDeviceProp p;
-    cudaGetDeviceProperties(&p, 0);
     int rt = 0, drv = 0;
-    cudaRuntimeGetVersion(&rt);
-    cudaDriverGetVersion(&drv);
+    int rc = DP_CUDA(err, cudaGetDeviceProperties(&p, 0));
+    if (!rc)
+        rc = DP_CUDA(err, cudaRuntimeGetVersion(&rt));
+    if (!rc)
+        rc = DP_CUDA(err, cudaDriverGetVersion(&drv));
+    if (rc)
+        return rc;
     printf("device=%s\n", p.name);
     printf("gpus=%d\n", b->ngpu);
     printf("sms=%d\n", p.multiProcessorCount);
     printf("cuda_runtime=%d\ncuda_driver=%d\n", rt, drv);
     printf("blocks=%u\nblock_bytes=%zu\npool_slots=%u\nbatch_bytes=%zu\n", b->n, b->bytes,
            b->slots, (size_t)b->n * b->bytes);
+    return 0;
 }
 
 int dp_hw_bench_main(int argc, char **argv)
@@ -438,11 +453,9 @@ int dp_hw_bench_main(int argc, char **argv)
     int rc = dp_bc_parse(&b, argc, argv);
     if (rc)
         return rc;
-    if ((rc = dp_cuda_require(1, &b.ngpu, &err)) == 0) {
-        cudaSetDevice(0);
-        dp_bc_header(&b);
+    if ((rc = dp_cuda_require(1, &b.ngpu, &err)) == 0 &&
+        (rc = DP_CUDA(&err, cudaSetDevice(0))) == 0 && (rc = dp_bc_header(&b, &err)) == 0)
         rc = dp_bc_setup(&b, &err);
-    }
     for (int i = 0; rc == 0 && i < b.nsets; i++)
         rc = dp_bc_direction(&b, &b.sets[i], &err);
     if (rc == 0 && b.ngpu >= 2) {
@@ -453,7 +466,12 @@ int dp_hw_bench_main(int argc, char **argv)
     } else if (rc == 0) {
         printf("peer_block_over_bulk=n/a (1 GPU)\n");
     }
-    dp_bc_free(&b);
+    struct dp_err ferr;
+    int frc = dp_bc_free(&b, &ferr);
+    if (!rc && frc) {
+        rc = frc;
+        err = ferr;
+    }
     if (rc) {
         fprintf(stderr, "dualpath hw bench: %s\n", err.msg);
         return 1;

@@ -60,7 +60,9 @@ extern "C" cudaError_t dp_blockcopy_gather(void *const *dst, const void *const *
         return cudaErrorInvalidValue;
     if (ctas == 0) {
         int dev = 0;
-        cudaGetDevice(&dev);
+        cudaError_t rc = cudaGetDevice(&dev);
+        if (rc != cudaSuccess)
+            return rc;
         ctas = dp_blockcopy_default_ctas(dev);
     }
     if (ctas > n)

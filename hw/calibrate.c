@@ -91,36 +91,52 @@ static int dp_calib_copies(struct dp_calib *c, const struct dp_calib_opts *o, cu
         if (c->h2d < 0 || c->d2h < 0 || t < 0)
             r = DP_EIO;
     }
-    cudaFreeHost(h);
-    cudaFree(d0);
-    cudaFree(d1);
+    if (h)
+        DP_CUDA_KEEP(r, err, cudaFreeHost(h));
+    if (d0)
+        DP_CUDA_KEEP(r, err, cudaFree(d0));
+    if (d1)
+        DP_CUDA_KEEP(r, err, cudaFree(d1));
     return r;
 }
 
-static void dp_calib_peer(struct dp_calib *c, const struct dp_calib_opts *o, cudaStream_t st)
+/* GPU0 -> GPU1 copy rate (0 without two GPUs that reach each other); a
+ * CUDA failure on the way fails the calibration. */
+static int dp_calib_peer(struct dp_calib *c, const struct dp_calib_opts *o, cudaStream_t st,
+                         struct dp_err *err)
 {
-    struct dp_err err = {{0}};
     int can = 0;
     void *s = NULL, *d = NULL;
     c->peer = 0;
-    if (c->ngpu < 2 || cudaDeviceCanAccessPeer(&can, 0, 1) != cudaSuccess || !can)
-        return;
-    cudaDeviceEnablePeerAccess(1, 0);
-    cudaGetLastError();
-    cudaMalloc(&s, o->pcie_bytes);
-    cudaSetDevice(1);
-    cudaMalloc(&d, o->pcie_bytes);
-    cudaSetDevice(0);
-    if (s && d)
-        c->peer = dp_copy_rate(d, s, o->pcie_bytes, 1, o->reps, st, &err);
-    if (c->peer < 0) {
-        fprintf(stderr, "calibrate: peer copy failed: %s\n", err.msg);
-        c->peer = 0;
+    if (c->ngpu < 2)
+        return 0;
+    int rc = DP_CUDA(err, cudaDeviceCanAccessPeer(&can, 0, 1));
+    if (rc || !can)
+        return rc;
+    cudaError_t pe = cudaDeviceEnablePeerAccess(1, 0);
+    if (pe == cudaErrorPeerAccessAlreadyEnabled)
+        (void)cudaGetLastError();   /* not sticky: clear it */
+    else if ((rc = DP_CUDA(err, pe)))
+        return rc;
+    if ((rc = DP_CUDA(err, cudaMalloc(&s, o->pcie_bytes))) ||
+        (rc = DP_CUDA(err, cudaSetDevice(1))))
+        goto out;
+    rc = DP_CUDA(err, cudaMalloc(&d, o->pcie_bytes));
+    DP_CUDA_KEEP(rc, err, cudaSetDevice(0));
+    if (rc)
+        goto out;
+    c->peer = dp_copy_rate(d, s, o->pcie_bytes, 1, o->reps, st, err);
+    if (c->peer < 0)
+        rc = DP_EIO;
+out:
+    if (s)
+        DP_CUDA_KEEP(rc, err, cudaFree(s));
+    if (d) {
+        DP_CUDA_KEEP(rc, err, cudaSetDevice(1));
+        DP_CUDA_KEEP(rc, err, cudaFree(d));
     }
-    cudaFree(s);
-    cudaSetDevice(1);
-    cudaFree(d);
-    cudaSetDevice(0);
+    DP_CUDA_KEEP(rc, err, cudaSetDevice(0));
+    return rc;
 }
 
 /* ---- GEMM --------------------------------------------------------------------- */
@@ -136,14 +152,10 @@ static int dp_gemm_once(void *arg, cudaStream_t st, struct dp_err *err)
     struct dp_gemm_arg *g = arg;
     const float one = 1.0f, zero = 0.0f;
     (void)st;
-    cublasStatus_t s = cublasGemmEx(g->h, CUBLAS_OP_N, CUBLAS_OP_N, g->m, g->n, g->k, &one,
-                                    g->a, CUDA_R_16BF, g->m, g->b, CUDA_R_16BF, g->k, &zero,
-                                    g->c, CUDA_R_16BF, g->m, CUBLAS_COMPUTE_32F,
-                                    CUBLAS_GEMM_DEFAULT);
-    if (s != CUBLAS_STATUS_SUCCESS)
-        return dp_err_set(err, DP_EIO, "cublasGemmEx %dx%dx%d: status %d", g->m, g->n, g->k,
-                          (int)s);
-    return 0;
+    return DP_CUBLAS(err, cublasGemmEx(g->h, CUBLAS_OP_N, CUBLAS_OP_N, g->m, g->n, g->k, &one,
+                                       g->a, CUDA_R_16BF, g->m, g->b, CUDA_R_16BF, g->k, &zero,
+                                       g->c, CUDA_R_16BF, g->m, CUBLAS_COMPUTE_32F,
+                                       CUBLAS_GEMM_DEFAULT));
 }
 
 /* FLOP/s of C[m x n] = A[m x k] B[k x n] in bf16 (fp32 accumulate), on
@@ -163,15 +175,18 @@ static double dp_gemm_rate(cublasHandle_t h, int m, int n, int k, int reps, cuda
         rc = dp_fill_bf16_random(g.a, ea, 11, st);
     if (rc == cudaSuccess)
         rc = dp_fill_bf16_random(g.b, eb, 12, st);
-    if (!dp_cuda_fail(err, rc, "calibrate: GEMM buffers")) {
+    int frc = dp_cuda_fail(err, rc, "calibrate: GEMM buffers");
+    if (!frc) {
         double t = dp_cuda_time(dp_gemm_once, &g, st, 3, reps, err);
         if (t > 0)
             rate = 2.0 * m * n * (double)k / t;
+        frc = t > 0 ? 0 : DP_EIO;
     }
-    cudaFree(g.a);
-    cudaFree(g.b);
-    cudaFree(g.c);
-    return rate;
+    void *bufs[] = {g.a, g.b, g.c};
+    for (int i = 0; i < 3; i++)
+        if (bufs[i])
+            DP_CUDA_KEEP(frc, err, cudaFree(bufs[i]));
+    return frc ? -1 : rate;
 }
 
 /* A prefill-like GEMM: 4096 tokens through a 7168 -> 18432 projection (the
@@ -180,14 +195,23 @@ static int dp_calib_gemm(struct dp_calib *c, const struct dp_calib_opts *o, cuda
                          struct dp_err *err)
 {
     cublasHandle_t h;
-    if (cublasCreate(&h) != CUBLAS_STATUS_SUCCESS)
-        return dp_err_set(err, DP_EIO, "calibrate: cublasCreate failed");
-    cublasSetStream(h, st);
-    c->gemm_sq = dp_gemm_rate(h, 8192, 8192, 8192, o->reps, st, err);
-    if (c->gemm_sq > 0)
+    int rc = DP_CUBLAS(err, cublasCreate(&h));
+    if (rc)
+        return rc;
+    rc = DP_CUBLAS(err, cublasSetStream(h, st));
+    if (!rc)
+        c->gemm_sq = dp_gemm_rate(h, 8192, 8192, 8192, o->reps, st, err);
+    if (!rc && c->gemm_sq > 0)
         c->gemm_pf = dp_gemm_rate(h, 18432, 4096, 7168, o->reps, st, err);
-    cublasDestroy(h);
-    return c->gemm_sq > 0 && c->gemm_pf > 0 ? 0 : DP_EIO;
+    if (!rc && !(c->gemm_sq > 0 && c->gemm_pf > 0))
+        rc = DP_EIO;
+    struct dp_err why;
+    int drc = DP_CUBLAS(&why, cublasDestroy(h));
+    if (!rc && drc) {
+        rc = drc;
+        *err = why;
+    }
+    return rc;
 }
 
 /* ---- launch overhead -------------------------------------------------------- */
@@ -205,15 +229,14 @@ static int dp_launch_once(void *arg, cudaStream_t st, struct dp_err *err)
 
 /* 64 launches (a layer's worth each for a 61-layer model) then a host
  * sync, timed on the host clock: the fixed cost a step pays with no work. */
-static double dp_calib_launch(cudaStream_t st, int reps)
+static double dp_calib_launch(cudaStream_t st, int reps, struct dp_err *err)
 {
-    struct dp_err err;
     double t[64];
     if (reps > 64)
         reps = 64;
     for (int i = -2; i < reps; i++) {
         uint64_t a = dp_clock_ns();
-        if (dp_launch_once(NULL, st, &err) || cudaStreamSynchronize(st) != cudaSuccess)
+        if (dp_launch_once(NULL, st, err) || DP_CUDA(err, cudaStreamSynchronize(st)))
             return -1;
         if (i >= 0)
             t[i] = (dp_clock_ns() - a) * 1e-9;
@@ -493,9 +516,8 @@ static int dp_calib_run(struct dp_calib *c, const struct dp_calib_opts *o, struc
     struct cudaDeviceProp p;
     cudaStream_t st;
     int rc = dp_cuda_require(1, &c->ngpu, err);
-    if (rc)
+    if (rc || (rc = DP_CUDA(err, cudaSetDevice(0))))
         return rc;
-    cudaSetDevice(0);
     if ((rc = dp_cuda_fail(err, cudaGetDeviceProperties(&p, 0), "cudaGetDeviceProperties")))
         return rc;
     snprintf(c->gpu, sizeof c->gpu, "%s", p.name);
@@ -510,11 +532,15 @@ static int dp_calib_run(struct dp_calib *c, const struct dp_calib_opts *o, struc
     if (!rc)
         rc = dp_calib_gemm(c, o, st, err);
     if (!rc) {
-        c->launch_s = dp_calib_launch(st, o->reps);
-        dp_calib_peer(c, o, st);
-        rc = dp_calib_storage(c, o, err);
+        c->launch_s = dp_calib_launch(st, o->reps, err);
+        if (c->launch_s < 0)
+            rc = DP_EIO;
     }
-    cudaStreamDestroy(st);
+    if (!rc)
+        rc = dp_calib_peer(c, o, st, err);
+    if (!rc)
+        rc = dp_calib_storage(c, o, err);
+    DP_CUDA_KEEP(rc, err, cudaStreamDestroy(st));
     return rc;
 }
 

@@ -1,7 +1,10 @@
 /* Small CUDA helpers (cudautil.h). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <cublas_v2.h>
 
 #include "hw/cudautil.h"
 
@@ -18,6 +21,48 @@ int dp_cuda_fail(struct dp_err *err, cudaError_t rc, const char *what)
         code = DP_ENOMEM;
     return dp_err_set(err, code, "%s: %s (%s)", what, cudaGetErrorString(rc),
                       cudaGetErrorName(rc));
+}
+
+/* "hw/x.c" of a compiler's (absolute) path: the folder and the file. */
+static const char *dp_src_name(const char *file)
+{
+    const char *last = strrchr(file, '/');
+    if (!last)
+        return file;
+    const char *prev = last;
+    while (prev > file && prev[-1] != '/')
+        prev--;
+    return prev;
+}
+
+/* The called function's name: the call's text up to its '('. */
+static int dp_call_len(const char *call)
+{
+    return (int)strcspn(call, "( ");
+}
+
+int dp_cuda_check(struct dp_err *err, cudaError_t rc, const char *call, const char *file,
+                  int line)
+{
+    if (rc == cudaSuccess)
+        return 0;
+    char what[160];
+    snprintf(what, sizeof what, "%s:%d: %.*s", dp_src_name(file), line, dp_call_len(call), call);
+    return dp_cuda_fail(err, rc, what);
+}
+
+int dp_cublas_check(struct dp_err *err, int status, const char *call, const char *file,
+                    int line)
+{
+    if (status == CUBLAS_STATUS_SUCCESS)
+        return 0;
+    int code = status == CUBLAS_STATUS_ALLOC_FAILED ? DP_ENOMEM
+             : status == CUBLAS_STATUS_NOT_INITIALIZED || status == CUBLAS_STATUS_ARCH_MISMATCH
+                 ? DP_ENODEV
+                 : DP_EIO;
+    return dp_err_set(err, code, "%s:%d: %.*s: %s (cuBLAS status %d)", dp_src_name(file), line,
+                      dp_call_len(call), call, cublasGetStatusString((cublasStatus_t)status),
+                      status);
 }
 
 int dp_cuda_require(int need, int *count, struct dp_err *err)
@@ -73,37 +118,32 @@ double dp_median(double *v, int n)
 double dp_cuda_time(dp_timed_fn fn, void *arg, cudaStream_t stream, int warm, int reps,
                     struct dp_err *err)
 {
-    cudaEvent_t a, b;
+    cudaEvent_t a = NULL, b = NULL;
     double t[64];
     if (reps > 64)
         reps = 64;
-    if (cudaEventCreate(&a) != cudaSuccess || cudaEventCreate(&b) != cudaSuccess) {
-        dp_err_set(err, DP_EIO, "cudaEventCreate failed");
-        return -1;
-    }
     double out = -1;
-    for (int i = 0; i < warm; i++)
-        if (fn(arg, stream, err) != 0)
-            goto done;
-    for (int i = 0; i < reps; i++) {
+    int rc = DP_CUDA(err, cudaEventCreate(&a));
+    if (!rc)
+        rc = DP_CUDA(err, cudaEventCreate(&b));
+    for (int i = 0; !rc && i < warm; i++)
+        rc = fn(arg, stream, err);
+    for (int i = 0; !rc && i < reps; i++) {
         float ms = 0;
-        cudaEventRecord(a, stream);
-        if (fn(arg, stream, err) != 0)
-            goto done;
-        cudaEventRecord(b, stream);
-        cudaError_t rc = cudaEventSynchronize(b);
-        if (rc != cudaSuccess) {
-            dp_cuda_fail(err, rc, "timed run");
-            goto done;
-        }
-        cudaEventElapsedTime(&ms, a, b);
+        if ((rc = DP_CUDA(err, cudaEventRecord(a, stream))) || (rc = fn(arg, stream, err)) ||
+            (rc = DP_CUDA(err, cudaEventRecord(b, stream))) ||
+            (rc = DP_CUDA(err, cudaEventSynchronize(b))) ||
+            (rc = DP_CUDA(err, cudaEventElapsedTime(&ms, a, b))))
+            break;
         t[i] = ms * 1e-3;
     }
-    out = dp_median(t, reps);
-done:
-    cudaEventDestroy(a);
-    cudaEventDestroy(b);
-    return out;
+    if (!rc)
+        out = dp_median(t, reps);
+    if (a)
+        DP_CUDA_KEEP(rc, err, cudaEventDestroy(a));
+    if (b)
+        DP_CUDA_KEEP(rc, err, cudaEventDestroy(b));
+    return rc ? -1 : out;
 }
 
 int dp_gpu_datasheet(const char *name, double *flops, double *hbm_bw)

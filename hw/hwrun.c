@@ -128,7 +128,11 @@ static int dp_hwrun_report(struct dp_hwplat *p, struct dp_core *core,
         dp_hwplat_caps(p, e, &caps[e].snic_bw, &caps[e].cnic_bw, &caps[e].pcie_bw);
         caps[e].role = e >= sc->cluster.prefill_engines;
     }
-    dp_hwplat_stats(p, &st);
+    int rc = dp_hwplat_stats(p, &st, err);
+    if (rc) {
+        free(caps);
+        return rc;
+    }
     struct dp_metrics *m = dp_core_metrics(core);
     m->complete = 1;
     memset(&info, 0, sizeof info);
@@ -148,6 +152,9 @@ static int dp_hwrun_report(struct dp_hwplat *p, struct dp_core *core,
            "%llu written\n", (unsigned long long)st.slices_checked,
            (unsigned long long)st.slices_bad, (unsigned long long)st.blocks_read,
            (unsigned long long)st.blocks_written);
+    if (st.ops_failed)
+        printf("hw faults  %llu ops failed alone (their requests failed or were retried); "
+               "first: %s\n", (unsigned long long)st.ops_failed, st.op_failure);
     printf("hw work    %llu GEMMs, %llu copy/verify kernels, %.1f s\n",
            (unsigned long long)st.gemm_calls, (unsigned long long)st.kernels, st.wall_s);
     printf("hw compute prefill %llu layers: GPU %.3f s, cost model %.3f s (x%.2f); "
@@ -157,7 +164,7 @@ static int dp_hwrun_report(struct dp_hwplat *p, struct dp_core *core,
            (unsigned long long)st.decode_n, st.decode_gpu_s, st.decode_model_s,
            st.decode_model_s > 0 ? st.decode_gpu_s / st.decode_model_s : 0);
     const char *out = a->out;   /* set and checked by dp_hwrun */
-    int rc = dp_h5_write(out, &info, err);
+    rc = dp_h5_write(out, &info, err);
     if (!rc)
         printf("\nresults    %s\n", out);
     free(caps);
@@ -208,7 +215,10 @@ static int dp_hwrun(struct dp_hwrun_args *a, struct dp_err *err)
     if (!rc)
         rc = dp_hwrun_report(p, core, sc, &w, a, err);
     dp_core_destroy(core);
-    dp_hwplat_destroy(p);
+    struct dp_err terr;
+    int trc = dp_hwplat_destroy(p, &terr);
+    if (!rc && trc)
+        rc = dp_err_set(err, trc, "teardown: %s", terr.msg);
     dp_workload_free(&w);
     free(sc);
     return rc;

@@ -4,13 +4,16 @@
 
 #define DP_KV_THREADS 256
 
-static unsigned dp_kv_grid(uint32_t n)
+/* 8 CTAs per SM of the current device, at most one per block. */
+static cudaError_t dp_kv_grid(uint32_t n, unsigned *grid)
 {
-    int dev = 0, sms = 132;
-    cudaGetDevice(&dev);
-    cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev);
-    unsigned g = (unsigned)sms * 8;
-    return g < n ? g : n;
+    int dev = 0, sms = 0;
+    cudaError_t rc = cudaGetDevice(&dev);
+    if (rc == cudaSuccess)
+        rc = cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev);
+    unsigned g = (unsigned)(sms > 0 ? sms : 132) * 8;
+    *grid = g < n ? g : n;
+    return rc;
 }
 
 __global__ void __launch_bounds__(DP_KV_THREADS)
@@ -70,7 +73,11 @@ extern "C" cudaError_t dp_kv_fill_dev(void *const *ptrs, const struct dp_kv_tag 
         return cudaSuccess;
     if (bytes % 16 != 0)
         return cudaErrorInvalidValue;
-    dp_kv_fill_kernel<<<dp_kv_grid(n), DP_KV_THREADS, 0, stream>>>(ptrs, tags, n, bytes / 16);
+    unsigned grid = 0;
+    cudaError_t rc = dp_kv_grid(n, &grid);
+    if (rc != cudaSuccess)
+        return rc;
+    dp_kv_fill_kernel<<<grid, DP_KV_THREADS, 0, stream>>>(ptrs, tags, n, bytes / 16);
     return cudaGetLastError();
 }
 
@@ -82,8 +89,11 @@ extern "C" cudaError_t dp_kv_verify_dev(const void *const *ptrs, const struct dp
         return cudaSuccess;
     if (bytes % 16 != 0)
         return cudaErrorInvalidValue;
-    dp_kv_verify_kernel<<<dp_kv_grid(n), DP_KV_THREADS, 0, stream>>>(ptrs, tags, n, bytes / 16,
-                                                                    bad);
+    unsigned grid = 0;
+    cudaError_t rc = dp_kv_grid(n, &grid);
+    if (rc != cudaSuccess)
+        return rc;
+    dp_kv_verify_kernel<<<grid, DP_KV_THREADS, 0, stream>>>(ptrs, tags, n, bytes / 16, bad);
     return cudaGetLastError();
 }
 

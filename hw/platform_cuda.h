@@ -44,6 +44,8 @@ struct dp_hwplat_stats {
     uint64_t slices_checked;     /* (block, layer) slices the attention pass verified */
     uint64_t slices_bad;         /* of those, wrong or missing */
     uint64_t blocks_read, blocks_written;
+    uint64_t ops_failed;         /* ops that failed alone (their requests failed or retried) */
+    char op_failure[200];        /* the first of those failures, or "" */
     uint64_t gemm_calls, kernels;
     /* compute ops' GPU time (event to event) beside the cost model's time
      * for the same op on the same engine (what the simulator would take) */
@@ -61,11 +63,15 @@ extern const struct dp_platform_ops dp_hw_ops;
  * allocate everything; errors are one line in err. */
 int dp_hwplat_create(struct dp_hwplat **out, const struct dp_scenario *sc,
                      const struct dp_hwplat_opts *o, struct dp_err *err);
-void dp_hwplat_destroy(struct dp_hwplat *p);
+/* Free everything (NULL is fine). 0, or the first CUDA failure of the
+ * teardown itself (a fault that surfaced only then), described in err. */
+int dp_hwplat_destroy(struct dp_hwplat *p, struct dp_err *err);
 void dp_hwplat_attach(struct dp_hwplat *p, struct dp_core *core);
 /* Run until the core is done; DP_EINTR when *interrupt was set. */
 int dp_hwplat_loop(struct dp_hwplat *p, volatile sig_atomic_t *interrupt, struct dp_err *err);
-void dp_hwplat_stats(struct dp_hwplat *p, struct dp_hwplat_stats *s);
+/* The run's statistics, read after every device has drained: a CUDA fault
+ * there fails (DP_EIO with CUDA's message), never reads as "0 wrong". */
+int dp_hwplat_stats(struct dp_hwplat *p, struct dp_hwplat_stats *s, struct dp_err *err);
 /* The engines' link bandwidths as the run used them (for the report). */
 void dp_hwplat_caps(const struct dp_hwplat *p, uint32_t engine, double *snic, double *cnic,
                     double *pcie);

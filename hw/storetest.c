@@ -88,22 +88,25 @@ static int dp_st_alloc(struct dp_st *t, struct dp_err *err)
     return dp_cuda_fail(err, c, "store test: pinned buffers / HBM");
 }
 
-static void dp_st_free(struct dp_st *t)
+/* Free everything; 0 or the first CUDA failure of the teardown (err). */
+static int dp_st_free(struct dp_st *t, struct dp_err *err)
 {
+    int rc = 0;
+    dp_store_pool_destroy(t->pool);   /* its readers may still write the pinned buffers */
     for (int i = 0; t->slots && i < t->o.inflight; i++) {
         struct dp_st_slot *s = &t->slots[i];
-        cudaFreeHost(s->buf);
-        cudaFreeHost(s->src);
-        cudaFreeHost(s->dst);
+        DP_CUDA_KEEP(rc, err, cudaFreeHost(s->buf));
+        DP_CUDA_KEEP(rc, err, cudaFreeHost(s->src));
+        DP_CUDA_KEEP(rc, err, cudaFreeHost(s->dst));
         if (s->ev)
-            cudaEventDestroy(s->ev);
+            DP_CUDA_KEEP(rc, err, cudaEventDestroy(s->ev));
     }
     free(t->slots);
-    cudaFree(t->hbm);
+    DP_CUDA_KEEP(rc, err, cudaFree(t->hbm));
     if (t->stream)
-        cudaStreamDestroy(t->stream);
-    dp_store_pool_destroy(t->pool);
+        DP_CUDA_KEEP(rc, err, cudaStreamDestroy(t->stream));
     dp_store_close(t->store);
+    return rc;
 }
 
 /* Next request of the pass, or 0 when all were issued. */
@@ -188,7 +191,8 @@ static double dp_st_pass(struct dp_st *t, struct dp_tbucket *tb, struct dp_err *
         if (pending == 0 && t->next_session >= t->o.sessions)
             break;
         if (pending == 0) {   /* every slot is still copying: let the gathers drain */
-            cudaStreamSynchronize(t->stream);
+            if (DP_CUDA(err, cudaStreamSynchronize(t->stream)))
+                return -1;
             continue;
         }
         struct dp_store_req *r = dp_store_pool_wait(t->pool, 1000000);
@@ -229,12 +233,14 @@ static long long dp_st_verify(struct dp_st *t, struct dp_err *err)
     if (c == cudaSuccess)
         c = cudaStreamSynchronize(t->stream);
     long long out = c == cudaSuccess ? (long long)*bad : -1;
-    cudaFreeHost(p);
-    cudaFreeHost(tags);
-    cudaFreeHost(bad);
-    if (dp_cuda_fail(err, c, "store test: verify"))
-        return -1;
-    return out;
+    int rc = dp_cuda_fail(err, c, "store test: verify");
+    if (p)
+        DP_CUDA_KEEP(rc, err, cudaFreeHost(p));
+    if (tags)
+        DP_CUDA_KEEP(rc, err, cudaFreeHost(tags));
+    if (bad)
+        DP_CUDA_KEEP(rc, err, cudaFreeHost(bad));
+    return rc ? -1 : out;
 }
 
 static int dp_st_parse(struct dp_st_opts *o, int argc, char **argv)
@@ -308,7 +314,9 @@ static int dp_st_run(struct dp_st *t, struct dp_err *err)
     if (bad < 0)
         return DP_EIO;
     printf("store_bad_slices_unshaped=%lld\n", bad);
-    cudaMemset(t->hbm, 0, dp_st_total_slices(t) * t->hbm_stride);  /* a missed slice shows */
+    /* a missed slice shows */
+    if ((rc = DP_CUDA(err, cudaMemset(t->hbm, 0, dp_st_total_slices(t) * t->hbm_stride))))
+        return rc;
     t->corrupt_on = 1;
     dp_tbucket_init(&tb, t->o.snic, 4.0 * 1048576);
     double shaped = dp_st_pass(t, &tb, err);
@@ -335,7 +343,12 @@ int dp_hw_store_main(int argc, char **argv)
     if (rc)
         return rc;
     rc = dp_st_run(&t, &err);
-    dp_st_free(&t);
+    struct dp_err ferr;
+    int frc = dp_st_free(&t, &ferr);
+    if (!rc && frc) {
+        rc = frc;
+        err = ferr;
+    }
     if (rc) {
         fprintf(stderr, "dualpath hw store: %s\n", err.msg);
         return 1;

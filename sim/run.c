@@ -98,6 +98,11 @@ void dp_sim_result_checks(FILE *out, const struct dp_sim_result *res)
                              : "end-of-run checks not run (the run did not finish)");
 }
 
+int dp_sim_drive(struct dp_sim *s, struct dp_core *core, struct dp_err *err)
+{
+    return loop(s, core, NULL, wall_now(), NULL, err);
+}
+
 int dp_sim_run(const struct dp_scenario *sc, const struct dp_workload *w,
                const struct dp_sim_opts *opts, struct dp_sim_result *res, struct dp_err *err)
 {

@@ -42,6 +42,13 @@ int dp_sim_run(const struct dp_scenario *sc, const struct dp_workload *w,
 void dp_sim_result_free(struct dp_sim_result *res);
 /* One line saying which invariant checks ran (nothing when they were off). */
 void dp_sim_result_checks(FILE *out, const struct dp_sim_result *res);
+/* The event loop alone, for a caller that made the simulator (dp_sim_init,
+ * s->core set) and a core on it with ops of its own (tests/unit/
+ * test_conformance.c puts a checking layer between core and dp_sim_ops).
+ * Runs until the core is done; 0 or the first error. */
+struct dp_sim;
+struct dp_core;
+int dp_sim_drive(struct dp_sim *s, struct dp_core *core, struct dp_err *err);
 /* Fill a run info for the report writers. */
 void dp_sim_result_info(const struct dp_sim_result *res, const struct dp_scenario *sc,
                         const char *source, struct dp_run_info *info);

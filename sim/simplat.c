@@ -163,6 +163,7 @@ static void xfer_done(struct dp_flow *f, void *ctx)
     struct dp_xfer *x = op->desc;
     op_free(s, op);
     s->events++;
+    x->status = 0;   /* the simulated cluster never fails a transfer */
     dp_core_on_transfer_done(s->core, x);
 }
 
@@ -198,6 +199,7 @@ static void compute_done(struct dp_ev *ev, void *ctx)
     struct dp_sim *s = op->sim;
     struct dp_compute *k = op->desc;
     op_free(s, op);
+    k->status = 0;
     dp_core_on_compute_done(s->core, k);
 }
 

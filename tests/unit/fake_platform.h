@@ -1,7 +1,9 @@
 /* A scripted fake platform for unit tests: every transfer takes 1 us plus
  * bytes at 10 GB/s, every compute 100 us, timers fire on time. It proves
  * that core needs nothing but the seam (core/platform.h), and lets tests
- * watch each operation core issues (the `seen` hook). Header-only. */
+ * watch each operation core issues (the `seen` hook), fail chosen ones
+ * (the `status_of` hook: the status the op completes with) and count the
+ * releases. Header-only. */
 #ifndef DP_TEST_FAKE_PLATFORM_H
 #define DP_TEST_FAKE_PLATFORM_H
 
@@ -25,8 +27,11 @@ struct fake {
     uint64_t seq;
     dp_time_t now;
     struct dp_core *core;
-    uint64_t moves, computes, bytes_read;
+    uint64_t moves, computes, bytes_read, releases;
     void (*seen_compute)(struct fake *f, const struct dp_compute *k);
+    /* The status an op completes with (0 when NULL): x for a transfer, k
+     * for a compute, the other NULL. */
+    int (*status_of)(struct fake *f, struct dp_xfer *x, struct dp_compute *k);
     void *user;
 };
 
@@ -65,8 +70,19 @@ static inline void fake_counters(void *p, int32_t e, struct dp_link_counters *ou
 {
     memset(out, 0, sizeof *out);
 }
-static const struct dp_platform_ops fake_ops __attribute__((unused)) = { "fake", fake_now, fake_move, fake_compute,
-                                                 fake_timer, fake_counters };
+static inline void fake_release(void *p, struct dp_request *r)
+{
+    ((struct fake *)p)->releases++;
+}
+static const struct dp_platform_ops fake_ops __attribute__((unused)) = {
+    .name = "fake",
+    .now = fake_now,
+    .move = fake_move,
+    .compute = fake_compute,
+    .timer = fake_timer,
+    .counters = fake_counters,
+    .release = fake_release,
+};
 
 /* Pop the earliest (time, seq): a linear scan is plenty for a test. */
 static inline int fake_step(struct fake *f)
@@ -82,11 +98,15 @@ static inline int fake_step(struct fake *f)
     f->ev[best] = f->ev[--f->n];
     ck_assert_uint_ge(e.t, f->now);
     f->now = e.t;
-    if (e.what == F_XFER)
-        dp_core_on_transfer_done(f->core, e.desc);
-    else if (e.what == F_COMPUTE)
-        dp_core_on_compute_done(f->core, e.desc);
-    else
+    if (e.what == F_XFER) {
+        struct dp_xfer *x = e.desc;
+        x->status = (int8_t)(f->status_of ? f->status_of(f, x, NULL) : 0);
+        dp_core_on_transfer_done(f->core, x);
+    } else if (e.what == F_COMPUTE) {
+        struct dp_compute *k = e.desc;
+        k->status = (int8_t)(f->status_of ? f->status_of(f, NULL, k) : 0);
+        dp_core_on_compute_done(f->core, k);
+    } else
         dp_core_on_timer(f->core, e.desc);
     return 1;
 }
