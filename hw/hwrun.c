@@ -163,12 +163,7 @@ static int dp_hwrun_report(struct dp_hwplat *p, struct dp_core *core,
            st.prefill_model_s > 0 ? st.prefill_gpu_s / st.prefill_model_s : 0,
            (unsigned long long)st.decode_n, st.decode_gpu_s, st.decode_model_s,
            st.decode_model_s > 0 ? st.decode_gpu_s / st.decode_model_s : 0);
-    char defout[300];
-    const char *out = a->out;
-    if (!out) {
-        snprintf(defout, sizeof defout, "%s-hw.h5", sc->name);
-        out = defout;
-    }
+    const char *out = a->out;   /* set and checked by dp_hwrun */
     rc = dp_h5_write(out, &info, err);
     if (!rc)
         printf("\nresults    %s\n", out);
@@ -194,6 +189,13 @@ static int dp_hwrun(struct dp_hwrun_args *a, struct dp_err *err)
         free(sc);
         return rc;
     }
+    char defout[300] = "";
+    if (!rc)   /* the results' path is checked before any GPU work */
+        snprintf(defout, sizeof defout, "%s-hw.h5", sc->name);
+    if (!rc && !a->out)
+        a->out = defout;
+    if (!rc)
+        rc = dp_output_check(a->out, defout, err);
     if (!rc)
         rc = dp_workload_build(sc, a->trace, &w, err);
     if (!rc) {

@@ -67,5 +67,5 @@ for s in $steps; do
     echo "unknown step $s"; rc=2 ;;
   esac
 done
-bash scripts/validate-testbed.sh "$OUT" | tee "$OUT/validate.txt" || rc=1
+bash scripts/validate-testbed.sh "$OUT" $steps | tee "$OUT/validate.txt" || rc=1
 exit $rc

@@ -5,12 +5,20 @@ usage: reproduce_paper.py [--quick] [--jobs N] [--out DIR] [--dualpath BIN]
 
 Writes DIR/report.md (a table "paper figure | paper value | ours" and the
 reasons where ours differs by more than 15%), DIR/*.png, and DIR/runs/*.h5.
+A run is named by a hash of the dualpath binary, the scenario and model
+files and the overrides (run_key), so runs left by another build or another
+configuration are never reused; a second call with the same build reuses
+its own.
 Every figure is a simulation of a scenario in scenarios/paper/; nothing is
 fitted. --quick uses fewer agent counts and rate probes (for CI and a first
 look); the full run takes about half an hour on two cores.
 """
 import argparse
 import concurrent.futures as cf
+import functools
+import glob
+import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -27,11 +35,33 @@ NAMES = {"ds660b": "DS660B", "ds27b": "DS27B", "qwen32b": "Qwen32B"}
 SLO_ATTAINMENT = 0.90   # online capacity: 90% of requests meet TTFT and TPOT
 
 
+@functools.lru_cache(maxsize=None)
+def file_digest(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def run_key(dualpath, scen_path, policy, sets):
+    """What a run's results depend on: the program's bytes (so another build,
+    another commit, never shares results), the scenario file, every model
+    and hardware file it may name, the policy and the overrides. Runs are
+    kept under this key: a cached run is reused only by the very same
+    program on the very same configuration."""
+    models = os.environ.get("DUALPATH_MODELS") or os.path.join(ROOT, "models")
+    parts = [file_digest(os.path.realpath(dualpath)), file_digest(scen_path)]
+    parts += ["%s:%s" % (os.path.relpath(p, models), file_digest(p))
+              for p in sorted(glob.glob(os.path.join(models, "**", "*.yaml"), recursive=True))]
+    parts.append(json.dumps([policy, sorted((str(k), str(v)) for k, v in sets.items())]))
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+
 def run(args, scen, policy, sets, tag):
     """One simulation; returns its summary attributes (dict)."""
-    out = os.path.join(args.out, "runs", "%s-%s.h5" % (tag, policy))
+    scen_path = os.path.join(ROOT, "scenarios", "paper", scen)
+    key = run_key(args.dualpath, scen_path, policy, sets)
+    out = os.path.join(args.out, "runs", "%s-%s-%s.h5" % (tag, policy, key))
     if not os.path.exists(out):
-        cmd = [args.dualpath, "run", os.path.join(ROOT, "scenarios", "paper", scen), "-q",
+        cmd = [args.dualpath, "run", scen_path, "-q",
                "-o", out, "--set", "policy.name=" + policy]
         for k, v in sets.items():
             cmd += ["--set", "%s=%s" % (k, v)]

@@ -122,19 +122,15 @@ static int parse_trace_args(const char *cmd, int argc, char **argv, struct trace
     return 0;
 }
 
-/* An output path that cannot be written fails before any work. */
+/* An output path that cannot be written fails before any work, saying why
+ * (core/report.h: dp_output_check). */
 static int check_out(const char *cmd, const char *path)
 {
-    char tmp[1100];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        fprintf(stderr, "dualpath trace %s: %s: cannot write: %s\n", cmd, path, strerror(errno));
-        return -1;
-    }
-    fclose(f);
-    remove(tmp);
-    return 0;
+    struct dp_err err = { "" };
+    if (!dp_output_check(path, "trace.jsonl", &err))
+        return 0;
+    fprintf(stderr, "dualpath trace %s: %s\n", cmd, err.msg);
+    return -1;
 }
 
 /* ---- stats ---- */

@@ -95,6 +95,16 @@ kill -INT "$pid"; wait "$pid"; rc=$?
 grep -qE "^basic .*\(interrupted: so far\)" "$T/cmp.out" && ok || { bad "compare: no table row marked interrupted"; cat "$T/cmp.out"; }
 grep -q "not simulated: dualpath, oracle" "$T/cmp.err" && ok || { bad "compare: message"; cat "$T/cmp.err"; }
 
+# sweep: SIGTERM keeps the points so far, in a table marked incomplete
+cp "$ROOT/tests/data/sweep_max_rate.yaml" "$T/sw.yaml"
+DUALPATH_TEST_WAIT=point=2 "$DP" sweep "$T/sw.yaml" -q --no-plot -o "$T/sw" >"$T/sw.out" 2>"$T/sw.err" &
+pid=$!
+wait_ready "$pid" "$T/sw.err" && ok || bad "sweep: never reached point 2"
+kill -TERM "$pid"; wait "$pid"; rc=$?
+[ $rc -eq 143 ] && ok || { bad "sweep: exit $rc, expected 143"; cat "$T/sw.err"; }
+[ -f "$T/sw.csv" ] && [ "$(tail -n +2 "$T/sw.csv" | wc -l)" -eq 2 ] && [ "$(complete_attr "$T/sw.h5")" != 1 ] && ok ||
+  bad "sweep: no table of the 2 points so far marked incomplete"
+
 # kill -9 cannot be caught: whatever it interrupts, no file under the final name
 DUALPATH_TEST_WAIT=event=1500 "$DP" run "$SCEN" -q -o "$T/k9.h5" >/dev/null 2>"$T/k9.err" &
 pid=$!

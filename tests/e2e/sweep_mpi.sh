@@ -2,13 +2,14 @@
 # dualpath sweep under mpirun: 2 ranks on this machine give the same table
 # as a local run, byte for byte, with points computed on both ranks; a
 # killed rank leaves a journal that --resume completes to the same table.
-# Skipped (with a message) when the build has no MPI or mpirun is missing.
+# Skipped (exit 77: ctest reports it as skipped, not passed) when the build
+# has no MPI or mpirun is missing.
 set -u
 DP="$1"; ROOT="$2"
 if ! "$DP" sweep --help | grep -q "MPI in this build: yes"; then
-  echo "SKIP: this dualpath was built without MPI (DP_WITH_MPI; apt-get install libopenmpi-dev openmpi-bin)"; exit 0
+  echo "SKIP: this dualpath was built without MPI (DP_WITH_MPI; apt-get install libopenmpi-dev openmpi-bin)"; exit 77
 fi
-command -v mpirun >/dev/null || { echo "SKIP: no mpirun (apt-get install openmpi-bin)"; exit 0; }
+command -v mpirun >/dev/null || { echo "SKIP: no mpirun (apt-get install openmpi-bin)"; exit 77; }
 T="$(mktemp -d)"; trap 'rm -rf "$T"' EXIT
 source "$ROOT/tests/e2e/lib/hooks.sh"
 fail=0; pass=0
