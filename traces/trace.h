@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include <gsl/gsl_rng.h>
 
-#include "core/errors.h"
+#include "base/errors.h"
 #include "traces/workload.h"
 
 enum dp_trace_format { DP_TRACE_AUTO = 0, DP_TRACE_MOONCAKE, DP_TRACE_SESSIONS };

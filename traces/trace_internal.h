@@ -1,6 +1,6 @@
 /* Private helpers of traces/: the line reader, JSON field accessors that
- * write the "FILE:LINE: field 'F': what" messages, a uint64 hash map and a
- * stable session sort. Not part of the module's interface (trace.h is). */
+ * write the "FILE:LINE: field 'F': what" messages, and a stable session
+ * sort. Not part of the module's interface (trace.h is). */
 #ifndef DP_TRACE_INTERNAL_H
 #define DP_TRACE_INTERNAL_H
 
@@ -9,7 +9,9 @@
 
 #include <jansson.h>
 
-#include "core/errors.h"
+#include "base/errors.h"
+#include "base/grow.h"
+#include "base/u64map.h"
 #include "traces/workload.h"
 
 /* Tokens per hash id in Mooncake traces, and the block size the readers give
@@ -56,21 +58,6 @@ int dp_tr_ms(const struct dp_tr_at *at, const json_t *v, const char *label,
              uint64_t *ns);
 int dp_tr_fail(const struct dp_tr_at *at, const char *label, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-
-/* ---- uint64 -> uint64 open-addressing hash map (vals optional) ---- */
-struct dp_tr_map {
-    uint64_t *keys;
-    uint64_t *vals;     /* NULL for a plain set */
-    size_t cap, n;      /* cap: a power of two */
-    int has_empty_key;  /* the key used as the empty marker is stored aside */
-    uint64_t empty_val;
-};
-int dp_tr_map_init(struct dp_tr_map *m, size_t expect, int with_vals);
-void dp_tr_map_free(struct dp_tr_map *m);
-/* 1 and *val when present, else 0. */
-int dp_tr_map_get(const struct dp_tr_map *m, uint64_t key, uint64_t *val);
-/* Inserts or leaves an existing key unchanged; DP_ENOMEM on failure. */
-int dp_tr_map_put(struct dp_tr_map *m, uint64_t key, uint64_t val);
 
 /* Tests: 0 sends every Mooncake line through json_loadb (the reference
  * path), 1 (the default) lets plain lines take the fast parser. */
