@@ -3,6 +3,9 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include "base/errors.h"
 
 void *dp_grow(void *arr, size_t *cap, size_t need, size_t size, size_t first)
 {
@@ -21,4 +24,15 @@ void *dp_grow(void *arr, size_t *cap, size_t need, size_t size, size_t first)
         return NULL;
     *cap = c;
     return p;
+}
+
+int dp_grow_in(void *parr, size_t *cap, size_t need, size_t size, size_t first)
+{
+    void *arr;
+    memcpy(&arr, parr, sizeof arr);   /* the caller's T *, without aliasing it as void * */
+    void *p = dp_grow(arr, cap, need, size, first);
+    if (!p)
+        return DP_ENOMEM;
+    memcpy(parr, &p, sizeof p);
+    return 0;
 }

@@ -20,4 +20,16 @@
  * the caller). */
 void *dp_grow(void *arr, size_t *cap, size_t need, size_t size, size_t first);
 
+/* The same in place, for several arrays in one condition:
+ *
+ *     if (DP_GROW(d->rows, d->cap_rows, d->n + 1, 64) ||
+ *         DP_GROW(d->ids, d->cap_ids, d->n_ids + k, 64))
+ *         return DP_ENOMEM;
+ *
+ * arr is a pointer lvalue, cap a size_t lvalue; evaluates to 0 or DP_ENOMEM
+ * (then arr and cap are unchanged). */
+#define DP_GROW(arr, cap, need, first) \
+    dp_grow_in((void *)&(arr), &(cap), (need), sizeof *(arr), (first))
+int dp_grow_in(void *parr, size_t *cap, size_t need, size_t size, size_t first);
+
 #endif

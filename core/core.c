@@ -195,6 +195,8 @@ int dp_core_create(struct dp_core **out, const struct dp_scenario *sc,
     }
     c->total_requests = dp_workload_total_turns(w);
     c->metrics.sessions_total = w->n_sessions;
+    if ((rc = core_dag_init(c, err)))
+        goto fail;
     *out = c;
     return 0;
 fail:
@@ -226,15 +228,15 @@ void dp_core_destroy(struct dp_core *c)
     free(c->all_reqs);
     free(c->engines);
     free(c->sess);
+    core_dag_free(c);
     free(c->last_ctr);
     dp_kvindex_free(&c->index);
     dp_metrics_free(&c->metrics);
     free(c);
 }
 
-/* ns from a double, saturating: a trace's times (up to 9e18 ns) scaled by
- * workload.time_scale (up to 1e6) must not overflow the cast (UBSan found
- * it); a time past 2^64 ns never comes, which is what saturation means. */
+/* ns from a double, saturating (a huge run.sample_interval_s must not
+ * overflow the cast). */
 static dp_time_t ns_sat(double ns)
 {
     return ns >= 1.8e19 ? UINT64_MAX : ns > 0 ? (dp_time_t)ns : 0;
@@ -242,11 +244,11 @@ static dp_time_t ns_sat(double ns)
 
 static dp_time_t time_add(dp_time_t a, dp_time_t b)
 {
-    return b > UINT64_MAX - a ? UINT64_MAX : a + b;
+    return core_time_add(a, b);
 }
 
-static void arm_timer(struct dp_core *c, struct dp_timer *t, uint32_t kind, void *owner,
-                      dp_time_t at)
+void core_arm_timer(struct dp_core *c, struct dp_timer *t, uint32_t kind, void *owner,
+                    dp_time_t at)
 {
     t->at = at;
     t->kind = kind;
@@ -263,20 +265,25 @@ static void arm_timer(struct dp_core *c, struct dp_timer *t, uint32_t kind, void
     }
 }
 
+/* Arrival times come scaled in the workload (workload.time_scale and
+ * workload.rate are applied when it is built); think times are the agent's
+ * own and are never scaled. */
 int dp_core_start(struct dp_core *c)
 {
-    double scale = c->sc->workload.time_scale;
     for (size_t i = 0; i < c->w->n_sessions; i++) {
         const struct dp_session *s = &c->w->sessions[i];
         if (!s->n_turns) {
             c->sessions_done++;
             continue;
         }
-        arm_timer(c, &c->sess[i].timer, TM_TURN, &c->sess[i], ns_sat((double)s->start_ns * scale));
+        if (s->links)
+            core_dag_start(c, (uint32_t)i);
+        else
+            core_arm_timer(c, &c->sess[i].timer, TM_TURN, &c->sess[i], s->start_ns);
     }
-    arm_timer(c, &c->sample_timer, TM_SAMPLE, NULL, 0);
+    core_arm_timer(c, &c->sample_timer, TM_SAMPLE, NULL, 0);
     if (c->sc->run.max_time_s > 0)
-        arm_timer(c, &c->stop_timer, TM_STOP, NULL, (dp_time_t)(c->sc->run.max_time_s * NS));
+        core_arm_timer(c, &c->stop_timer, TM_STOP, NULL, (dp_time_t)(c->sc->run.max_time_s * NS));
     return c->error;
 }
 
@@ -412,26 +419,28 @@ static void read_desc(struct dp_core *c, struct dp_request *r, struct dp_xfer *x
                   (struct dp_loc){ engine, DP_TIER_DRAM }, lo, hi, blocks_bytes(r, lo, hi));
 }
 
-/* Issue turn `turn` of session si. */
-static void issue_turn(struct dp_core *c, uint32_t si)
+/* Issue turn k of session si. */
+void core_issue_turn(struct dp_core *c, uint32_t si, uint32_t k)
 {
     const struct dp_session *s = &c->w->sessions[si];
     struct dp_sess_state *st = &c->sess[si];
-    const struct dp_turn *t = &s->turns[st->next_turn];
+    const struct dp_turn *t = &s->turns[k];
     struct dp_request *r = request_alloc(c);
     if (!r) {
         core_fail(c, DP_ENOMEM, "out of memory for requests");
         return;
     }
     uint32_t bt = t->hash_ids || s->open_loop ? c->w->block_tokens : c->sc->workload.block_tokens;
-    uint64_t input = s->open_loop ? t->input_tokens : st->ctx_tokens + t->append_tokens;
+    /* A turn that records its whole prompt (traces) sends that; an agent
+     * session's turn sends the context so far plus its append. */
+    uint64_t input = t->input_tokens ? t->input_tokens : st->ctx_tokens + t->append_tokens;
     if (input < 1)
         input = 1;
     if (input > UINT32_MAX)
         input = UINT32_MAX;
     r->id = c->next_req_id++;
     r->sess = si;
-    r->turn = st->next_turn;
+    r->turn = k;
     r->block_tokens = bt;
     r->input_tokens = (uint32_t)input;
     r->output_tokens = t->output_tokens;
@@ -496,14 +505,18 @@ void core_request_finished(struct dp_core *c, struct dp_request *r)
     if (r->failed)
         c->metrics.failed++;
     c->finished++;
+    if (s->links) {
+        core_dag_finished(c, r);
+        return;
+    }
 
     st->ctx_tokens = (uint64_t)r->input_tokens + r->output_tokens;
     st->next_turn++;
     if (!last) {
-        uint64_t think = ns_sat((double)s->turns[st->next_turn].think_ns * c->sc->workload.time_scale);
+        uint64_t think = s->turns[st->next_turn].think_ns;
         if (s->open_loop)
             think = 0;
-        arm_timer(c, &st->timer, TM_TURN, st, time_add(now, think));
+        core_arm_timer(c, &st->timer, TM_TURN, st, time_add(now, think));
     } else {
         c->sessions_done++;
     }
@@ -556,13 +569,18 @@ void dp_core_on_timer(struct dp_core *c, struct dp_timer *t)
     if (c->stopped)
         return;
     switch (t->kind) {
-    case TM_TURN:
-        issue_turn(c, (uint32_t)((struct dp_sess_state *)t->owner - c->sess));
+    case TM_TURN: {
+        uint32_t si = (uint32_t)((struct dp_sess_state *)t->owner - c->sess);
+        core_issue_turn(c, si, c->sess[si].next_turn);
+        break;
+    }
+    case TM_DAG:
+        core_dag_on_timer(c, t->owner);
         break;
     case TM_SAMPLE:
         sample(c);
         if (!dp_core_done(c))
-            arm_timer(c, &c->sample_timer, TM_SAMPLE, NULL,
+            core_arm_timer(c, &c->sample_timer, TM_SAMPLE, NULL,
                       time_add(core_now(c), ns_sat(c->sc->run.sample_interval_s * NS)));
         break;
     case TM_STOP:

@@ -15,13 +15,24 @@ enum {
     T_LAYER_LOAD, T_PREFILL_A2A, T_DECODE_A2A,
     T_PREFILL, T_DECODE,
 };
-enum { TM_TURN = 1, TM_SAMPLE, TM_STOP };
+enum { TM_TURN = 1, TM_SAMPLE, TM_STOP, TM_DAG };
 
 struct dp_sess_state {
     uint64_t ctx_tokens;        /* input + output of turns so far */
     uint64_t stored_tokens;     /* whole blocks of this session in storage */
     uint32_t next_turn;
     struct dp_timer timer;      /* the next turn's issue */
+    size_t dag_base;            /* DAG sessions: first turn's index in dp_core.dag */
+    uint32_t dag_done;          /* DAG sessions: turns ended */
+};
+
+/* A turn of a DAG session (core/dag.c). */
+struct dp_dag_turn {
+    struct dp_timer timer;      /* its issue */
+    dp_time_t ready_at;         /* when its last dependency ended */
+    uint32_t sess, turn;
+    uint32_t left;              /* dependencies not ended yet */
+    uint8_t skip;               /* a dependency failed: ends without a request */
 };
 
 struct dp_batch {
@@ -60,6 +71,9 @@ struct dp_core {
     double kv_tok, kv_tok_layer;
 
     struct dp_sess_state *sess;
+    struct dp_dag_turn *dag;        /* every DAG session's turns */
+    size_t n_dag;
+    uint32_t *dag_succ_off, *dag_succ;   /* CSR: the turns waiting for each */
     struct dp_kvindex index;
     struct dp_request *free_reqs;
     struct dp_request **all_reqs;   /* every request allocated, live or free:
@@ -124,6 +138,21 @@ void core_admit_pump(struct dp_core *c, struct dp_engine *de);
 
 /* core.c */
 void core_request_finished(struct dp_core *c, struct dp_request *r);
+void core_issue_turn(struct dp_core *c, uint32_t si, uint32_t k);
+/* Hand a timer to the platform (seam bookkeeping: in flight, counted). */
+void core_arm_timer(struct dp_core *c, struct dp_timer *t, uint32_t kind, void *owner,
+                    dp_time_t at);
+static inline dp_time_t core_time_add(dp_time_t a, dp_time_t b)
+{
+    return b > UINT64_MAX - a ? UINT64_MAX : a + b;
+}
+
+/* dag.c */
+int core_dag_init(struct dp_core *c, struct dp_err *err);
+void core_dag_free(struct dp_core *c);
+void core_dag_start(struct dp_core *c, uint32_t si);
+void core_dag_on_timer(struct dp_core *c, struct dp_dag_turn *d);
+void core_dag_finished(struct dp_core *c, const struct dp_request *r);
 /* The request's life is over: ops->release, then the free list. */
 void core_request_release(struct dp_core *c, struct dp_request *r);
 /* A failed request leaves now: what it holds goes back (HBM, DRAM, pending

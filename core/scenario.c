@@ -98,6 +98,7 @@ static int sweep_node(void *obj, const struct dp_cfg_field *f, const char *file,
 }
 
 static const char *const wl_names[] = { "synthetic", "trace", NULL };
+static const char *const replay_names[] = { "auto", "closed", "open", NULL };
 static const char *const sel_names[] = { "least_loaded", "round_robin", NULL };
 
 #define S struct dp_scenario
@@ -118,9 +119,13 @@ static const struct dp_cfg_field sc_fields[] = {
     U32("cluster.decode_gpus", S, cluster.decode_gpus, 1, 4096, "GPUs per decode engine"),
     SEC("workload"),
     ENUM("workload.kind", S, workload.kind, wl_names, "synthetic or trace"),
-    STR("workload.trace", S, workload.trace, "trace file (Mooncake JSONL or agent sessions)"),
+    STR("workload.trace", S, workload.trace, "trace file (Mooncake, sessions, Qwen-Bailian, Dynamo agentic)"),
+    ENUM("workload.format", S, workload.format, dp_trace_format_names, "trace format (auto: by its fields)"),
+    U32("workload.hash_block", S, workload.hash_block, 0, 1 << 20, "tokens per trace hash id (0: the format's own)"),
+    ENUM("workload.replay", S, workload.replay, replay_names, "trace: closed (dependencies) or open (timestamps)"),
     U32("workload.block_tokens", S, workload.block_tokens, 1, 1 << 20, "tokens per KV block"),
-    { .path = "workload.time_scale", .type = DP_CFG_F64, .offset = offsetof(S, workload.time_scale), .min = 0, .max = 1e6, .min_exclusive = 1, .help = "multiplies trace issue times" },
+    { .path = "workload.time_scale", .type = DP_CFG_F64, .offset = offsetof(S, workload.time_scale), .min = 0, .max = 1e6, .min_exclusive = 1, .help = "multiplies arrival times (think times kept)" },
+    F64("workload.rate", S, workload.rate, 0, 1e9, "arrivals per second over the trace's span (0: as recorded)"),
     U64("workload.limit", S, workload.limit, 0, 0, "replay the first N trace records (0 = all)"),
     SEC("workload.synthetic"),
     U32("workload.synthetic.agents", S, workload.synthetic.agents, 0, 100000000, "offline agents"),
@@ -393,6 +398,8 @@ int dp_scenario_validate(const struct dp_scenario *sc, struct dp_err *err)
                           f, m->name, m->attn == DP_ATTN_GQA ? "GQA" : "MHA");
     if (m->params_active > m->params_total)
         return dp_err_set(err, DP_EINVAL, "%s: model '%s': params_active exceeds params_total", f, m->name);
+    if (sc->workload.rate > 0 && sc->workload.time_scale != 1.0)
+        return dp_err_set(err, DP_EINVAL, "%s: field 'workload.rate': give workload.rate or workload.time_scale, not both (rate sets the scale)", f);
     if (sc->workload.kind == DP_WL_TRACE && !sc->workload.trace[0])
         return dp_err_set(err, DP_EINVAL, "%s: field 'workload.trace': workload.kind is trace but no trace file is named", f);
     if (sc->workload.kind == DP_WL_SYNTHETIC && sc->workload.synthetic.rate == 0 &&
@@ -464,6 +471,25 @@ static void resolve_path(char *out, size_t len, const char *dir, const char *pat
         snprintf(out, len, "%s/%s", dir, path);
 }
 
+/* A trace as the scenario replays it: loaded in its format, open loop when
+ * asked, hash ids in the scenario's block size. */
+static int build_trace(const struct dp_scenario *sc, const char *path, struct dp_workload *w,
+                       struct dp_err *err)
+{
+    struct dp_trace_opts o = { (enum dp_trace_format)sc->workload.format,
+                               sc->workload.hash_block };
+    int rc = dp_trace_load_opts(path, &o, w, err);
+    if (rc)
+        return rc;
+    if (sc->workload.limit && w->n_sessions > sc->workload.limit)
+        w->n_sessions = sc->workload.limit;
+    if (!w->hash_tokens)
+        w->block_tokens = sc->workload.block_tokens;   /* agent sessions: ids made here */
+    if (sc->workload.replay == DP_REPLAY_OPEN && (rc = dp_workload_open_loop(w, err)))
+        return rc;
+    return dp_workload_rebloc(w, sc->workload.block_tokens, err);
+}
+
 int dp_workload_build(const struct dp_scenario *sc, const char *trace_override,
                       struct dp_workload *w, struct dp_err *err)
 {
@@ -474,26 +500,27 @@ int dp_workload_build(const struct dp_scenario *sc, const char *trace_override,
             snprintf(path, sizeof path, "%s", trace_override);
         else
             resolve_path(path, sizeof path, sc->dir, sc->workload.trace);
-        rc = dp_trace_load(path, DP_TRACE_AUTO, w, err);
-        if (rc)
-            return rc;
-        if (sc->workload.limit && w->n_sessions > sc->workload.limit)
-            w->n_sessions = sc->workload.limit;
-        return 0;
+        rc = build_trace(sc, path, w, err);
+    } else {
+        gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+        if (!rng)
+            return dp_err_set(err, DP_ENOMEM, "out of memory");
+        gsl_rng_set(rng, (unsigned long)sc->seed);
+        dp_workload_init(w, sc->workload.block_tokens);
+        rc = dp_synth_generate(&sc->workload.synthetic, rng, w, err);
+        gsl_rng_free(rng);
+        if (rc) {
+            /* the generator names the parameter; say where it lives */
+            char msg[sizeof err->msg];
+            memcpy(msg, err->msg, sizeof msg);
+            snprintf(err->msg, sizeof err->msg, "%.200s: %.300s", sc->file, msg);
+        }
     }
-    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
-    if (!rng)
-        return dp_err_set(err, DP_ENOMEM, "out of memory");
-    gsl_rng_set(rng, (unsigned long)sc->seed);
-    dp_workload_init(w, sc->workload.block_tokens);
-    rc = dp_synth_generate(&sc->workload.synthetic, rng, w, err);
-    gsl_rng_free(rng);
-    if (rc) {
-        /* the generator names the parameter; say where it lives */
-        char msg[sizeof err->msg];
-        memcpy(msg, err->msg, sizeof msg);
-        snprintf(err->msg, sizeof err->msg, "%.200s: %.300s", sc->file, msg);
-    }
-    return rc;
+    if (rc)
+        return rc;
+    /* Arrivals only: think and tool times after a dependency are kept, so a
+     * closed-loop replay keeps its dependencies however it is compressed. */
+    dp_workload_scale_time(w, sc->workload.rate > 0 ? dp_workload_rate_scale(w, sc->workload.rate)
+                                                     : sc->workload.time_scale);
+    return 0;
 }
-

@@ -13,6 +13,8 @@
 #include "traces/trace.h"
 
 enum dp_workload_kind { DP_WL_SYNTHETIC = 0, DP_WL_TRACE = 1 };
+/* auto: Mooncake requests open loop, session-structured traces closed loop */
+enum dp_replay_mode { DP_REPLAY_AUTO = 0, DP_REPLAY_CLOSED, DP_REPLAY_OPEN };
 enum dp_pe_select { DP_SEL_LEAST_LOADED = 0, DP_SEL_ROUND_ROBIN = 1 };
 
 struct dp_scenario {
@@ -40,6 +42,10 @@ struct dp_scenario {
         double time_scale;       /* trace: multiply issue times (>1 slows arrivals) */
         uint64_t limit;          /* trace: first N sessions only (0 = all) */
         struct dp_synth_params synthetic;
+        uint32_t format;         /* trace: enum dp_trace_format (0 = by its fields) */
+        uint32_t hash_block;     /* trace: tokens per hash id (0 = the format's own) */
+        uint32_t replay;         /* trace: enum dp_replay_mode */
+        double rate;             /* arrivals per second (0 = as recorded / time_scale) */
     } workload;
 
     struct {

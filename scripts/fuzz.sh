@@ -16,7 +16,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SECONDS_EACH="${1:-60}"
 shift || true
-TARGETS=("${@:-scenario mooncake sessions}")
+TARGETS=("${@:-scenario mooncake sessions bailian agentic}")
 read -r -a TARGETS <<<"${TARGETS[*]}"
 BUILD_DIR="${BUILD_DIR:-$ROOT/build-fuzz}"
 CC_FUZZ="${CC_FUZZ:-$(command -v clang || command -v clang-14 || true)}"

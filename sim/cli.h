@@ -4,6 +4,7 @@
 
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "core/scenario.h"
 
@@ -50,6 +51,33 @@ int dp_cli_load_scenario(struct dp_scenario *sc, const char *file, uint64_t seed
                          char **sets, int n_sets, struct dp_err *err);
 
 int dp_cmd_compare(int argc, char **argv);
+int dp_cmd_trace(int argc, char **argv);
+
+/* Trace replay options of run and compare (sim/trace_cmd.c): getopt codes,
+ * the long options, and the --set KEY=VALUE each becomes (workload.format,
+ * replay, time_scale, rate, hash_block). dp_cli_replay_opt returns 1 when
+ * c was one of them (appended to sets), 0 when not, -1 on too many. */
+enum { DP_OPT_FORMAT = 1000, DP_OPT_REPLAY, DP_OPT_TIME_SCALE, DP_OPT_RATE, DP_OPT_HASH_BLOCK };
+#define DP_REPLAY_LONG_OPTS                                                                   \
+    { "format", required_argument, NULL, DP_OPT_FORMAT },                                     \
+    { "replay", required_argument, NULL, DP_OPT_REPLAY },                                     \
+    { "time-scale", required_argument, NULL, DP_OPT_TIME_SCALE },                             \
+    { "rate", required_argument, NULL, DP_OPT_RATE },                                         \
+    { "hash-block", required_argument, NULL, DP_OPT_HASH_BLOCK }
+int dp_cli_replay_opt(int c, const char *arg, char **sets, int *n_sets);
+/* Their lines in a sub-command's --help. */
+#define DP_REPLAY_HELP                                                                    \
+    "  --format F         the trace's format: mooncake, sessions, bailian, agentic\n"     \
+    "                     (default: told by its fields)\n"                                \
+    "  --replay closed|open  closed: a turn waits for its dependencies plus the\n"        \
+    "                     recorded gap (session traces); open: every request at\n"       \
+    "                     its timestamp\n"                                                \
+    "  --time-scale X     multiply arrival times (0.05: 20x the load)\n"                  \
+    "  --rate R           arrivals per second (sets the time scale)\n"                    \
+    "  --hash-block N     tokens per hash id in the trace (default: the format's)\n"
+/* --help or --version anywhere in a sub-command's own arguments: 1 (and
+ * *rc set) when one was answered. */
+int dp_cli_help_or_version(int argc, char **argv, void (*help)(FILE *), int *rc);
 int dp_cmd_sweep(int argc, char **argv);
 
 #endif

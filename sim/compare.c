@@ -30,6 +30,7 @@ static void usage(FILE *out)
             "  -o, --output PFX   results PFX-POLICY.h5 and the plot PFX.png\n"
             "                     (default NAME-compare); checked before any simulation\n"
             "  --seed N, --trace FILE, --set KEY=VALUE   as for dualpath run\n"
+            DP_REPLAY_HELP
             "  --no-plot          no PFX.png\n"
             "  -q, --quiet        no progress on stderr\n"
             "  -h, --help         this text\n"
@@ -97,7 +98,8 @@ int dp_cmd_compare(int argc, char **argv)
         { "seed", required_argument, NULL, 's' },     { "trace", required_argument, NULL, 't' },
         { "set", required_argument, NULL, 'S' },      { "quiet", no_argument, NULL, 'q' },
         { "no-plot", no_argument, NULL, 'P' },        { "help", no_argument, NULL, 'h' },
-        { "version", no_argument, NULL, 'V' },        { NULL, 0, NULL, 0 },
+        { "version", no_argument, NULL, 'V' },        DP_REPLAY_LONG_OPTS,
+        { NULL, 0, NULL, 0 },
     };
     char plist[512] = "basic,dualpath,oracle";
     struct dp_cli_common o = { 0 };

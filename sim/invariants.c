@@ -51,7 +51,7 @@ static double max_request_tokens(const struct dp_workload *w)
         uint64_t ctx = 0;
         for (uint32_t k = 0; k < s->n_turns; k++) {
             const struct dp_turn *t = &s->turns[k];
-            uint64_t input = s->open_loop ? t->input_tokens : ctx + t->append_tokens;
+            uint64_t input = t->input_tokens ? t->input_tokens : ctx + t->append_tokens;
             if (input < 1)
                 input = 1;
             if (input > UINT32_MAX)
@@ -277,9 +277,11 @@ int dp_inv_bytes(struct dp_inv *iv, const struct dp_sim *s, const struct dp_work
     const struct dp_scenario *sc = s->sc;
     const struct dp_policy_ops *pol = dp_policy_find(sc->policy.name);
     uint32_t ne = s->n_engines, nl = sc->model.n_layers;
+    /* requests named by hash ids (open loop, DAG sessions) write back only
+     * their input blocks: the write-back check below is for agent sessions */
     int open = 0;
     for (size_t i = 0; i < w->n_sessions; i++)
-        open |= w->sessions[i].open_loop;
+        open |= w->sessions[i].open_loop || w->sessions[i].links != NULL;
     double *want = calloc((size_t)ne * 6, sizeof *want);
     if (!want)
         return 0;

@@ -2,7 +2,7 @@
  *   dualpath run SCENARIO.yaml [-o OUT.h5] [--seed N] [--trace FILE] [--set KEY=VALUE]...
  *   dualpath compare SCENARIO.yaml [--policies basic,dualpath,oracle] [-o PREFIX]
  *   dualpath sweep SCENARIO.yaml [-j N] [-o PREFIX] [--resume]
- *   dualpath trace stats FILE | dualpath trace gen SCENARIO.yaml -o FILE
+ *   dualpath trace stats|convert|gen ...   (sim/trace_cmd.c)
  *   dualpath hw ...          (when built with CUDA)
  */
 #include <errno.h>
@@ -109,7 +109,9 @@ static void usage(FILE *out)
             "  run SCENARIO.yaml      simulate one scenario; summary on stdout, results in HDF5\n"
             "  compare SCENARIO.yaml  the same workload under several policies, side by side\n"
             "  sweep SCENARIO.yaml    capacity planning over the scenario's sweep: section\n"
-            "  trace stats FILE       statistics of a trace (Mooncake JSONL or agent sessions)\n"
+            "  trace stats FILE       statistics of a trace (any format; --plot OUT.png)\n"
+            "  trace convert IN -o OUT --to sessions|mooncake\n"
+            "                         convert a trace between formats\n"
             "  trace gen SCENARIO.yaml -o FILE\n"
             "                         write the scenario's synthetic agents as a sessions trace\n"
             "  hw ...                 run on GPUs (builds with CUDA only): hw run, hw calibrate\n"
@@ -130,8 +132,9 @@ static void run_usage(FILE *out)
             "  -o, --output FILE  results file (default: NAME.h5 in the current folder);\n"
             "                     checked before the simulation starts\n"
             "  --seed N           override the scenario's seed\n"
-            "  --trace FILE       replay a Mooncake or agent-session trace instead of the\n"
-            "                     scenario's workload\n"
+            "  --trace FILE       replay a trace instead of the scenario's workload: Mooncake,\n"
+            "                     agent sessions, Qwen-Bailian or Dynamo agentic rows\n"
+            DP_REPLAY_HELP
             "  --set KEY=VALUE    override any scenario key (e.g. cluster.prefill_engines=4,\n"
             "                     hardware.snic_bw=2.5e10, policy.name=dualpath); repeatable;\n"
             "                     dualpath keys lists them\n"
@@ -167,7 +170,9 @@ int dp_cli_common_opt(struct dp_cli_common *c, int opt, const char *arg, const c
         c->sets[c->n_sets++] = (char *)arg;
         return 0;
     }
-    return -1;
+    /* the replay options are scenario keys too (workload.format, ...) */
+    int r = dp_cli_replay_opt(opt, arg, c->sets, &c->n_sets);
+    return r == 1 ? 0 : r < 0 ? 2 : -1;
 }
 
 int dp_cli_load_scenario(struct dp_scenario *sc, const char *file, uint64_t seed, int have_seed,
@@ -197,7 +202,8 @@ static int cmd_run(int argc, char **argv)
         { "output", required_argument, NULL, 'o' }, { "seed", required_argument, NULL, 's' },
         { "trace", required_argument, NULL, 't' },  { "set", required_argument, NULL, 'S' },
         { "quiet", no_argument, NULL, 'q' },        { "help", no_argument, NULL, 'h' },
-        { "version", no_argument, NULL, 'V' },      { NULL, 0, NULL, 0 },
+        { "version", no_argument, NULL, 'V' },      DP_REPLAY_LONG_OPTS,
+        { NULL, 0, NULL, 0 },
     };
     struct dp_cli_common o = { 0 };
     int c;
@@ -259,35 +265,9 @@ static int cmd_run(int argc, char **argv)
     return wrc ? 1 : rc == DP_EINTR ? dp_cli_interrupted_status() : 0;
 }
 
-static void trace_stats_usage(FILE *out)
-{
-    fprintf(out, "usage: dualpath trace stats FILE\n"
-                 "\n"
-                 "What a trace holds (Mooncake JSONL or agent sessions, told apart by the first\n"
-                 "record): sessions, requests, turns per session, token counts, prefix reuse, span.\n");
-}
-
-static void trace_gen_usage(FILE *out)
-{
-    fprintf(out, "usage: dualpath trace gen SCENARIO.yaml -o FILE\n"
-                 "\n"
-                 "Write the scenario's synthetic agents as an agent-session trace (traces/README.md)\n"
-                 "that dualpath run --trace FILE replays.\n");
-}
-
-static void trace_usage(FILE *out)
-{
-    fprintf(out, "usage: dualpath trace stats FILE\n"
-                 "       dualpath trace gen SCENARIO.yaml -o FILE\n"
-                 "\n"
-                 "  stats   what a trace holds (Mooncake JSONL or agent sessions)\n"
-                 "  gen     the scenario's synthetic agents as an agent-session trace\n"
-                 "each takes --help\n");
-}
-
 /* --help or --version anywhere in a sub-command's own arguments (those
  * that take no option values): 1 and *rc set when one was answered. */
-static int help_or_version(int argc, char **argv, void (*help)(FILE *), int *rc)
+int dp_cli_help_or_version(int argc, char **argv, void (*help)(FILE *), int *rc)
 {
     for (int i = 1; i < argc; i++) {
         if (is_help(argv[i])) {
@@ -300,89 +280,6 @@ static int help_or_version(int argc, char **argv, void (*help)(FILE *), int *rc)
         }
     }
     return 0;
-}
-
-static int trace_stats(int argc, char **argv)
-{
-    int rc;
-    if (help_or_version(argc, argv, trace_stats_usage, &rc))
-        return rc;
-    if (argc != 2) {
-        trace_stats_usage(stderr);
-        return 2;
-    }
-    struct dp_workload w;
-    struct dp_err err = { "" };
-    struct dp_trace_stats st;
-    if (dp_trace_load(argv[1], DP_TRACE_AUTO, &w, &err)) {
-        fprintf(stderr, "dualpath: %s\n", err.msg);
-        return 1;
-    }
-    dp_trace_stats(&w, &st);
-    printf("trace          %s\n", argv[1]);
-    printf("sessions       %llu\n", (unsigned long long)st.sessions);
-    printf("requests       %llu\n", (unsigned long long)st.requests);
-    printf("turns/session  %.1f\n", st.turns_mean);
-    printf("input tokens   mean %.0f  p50 %.0f  p99 %.0f\n", st.input_mean, st.input_p50,
-           st.input_p99);
-    printf("new tokens     mean %.0f\n", st.append_mean);
-    printf("output tokens  mean %.0f\n", st.output_mean);
-    printf("prefix reuse   %.1f%% of input tokens\n", 100 * st.reuse_fraction);
-    printf("span           %.1f s\n", st.span_s);
-    dp_workload_free(&w);
-    return 0;
-}
-
-static int trace_gen(int argc, char **argv)
-{
-    int rc;
-    const char *out = NULL, *scen = NULL;
-    if (help_or_version(argc, argv, trace_gen_usage, &rc))
-        return rc;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-o") && i + 1 < argc)
-            out = argv[++i];
-        else
-            scen = argv[i];
-    }
-    if (!out || !scen) {
-        trace_gen_usage(stderr);
-        return 2;
-    }
-    struct dp_scenario sc;
-    struct dp_workload w;
-    struct dp_err err = { "" };
-    memset(&w, 0, sizeof w);
-    rc = dp_scenario_load(&sc, scen, &err);
-    if (!rc)
-        rc = dp_output_check(out, "agents.jsonl", &err);
-    if (!rc)
-        rc = dp_workload_build(&sc, NULL, &w, &err);
-    if (!rc)
-        rc = dp_sessions_write(out, &w, &err);
-    if (rc) {
-        fprintf(stderr, "dualpath: %s\n", err.msg);
-        dp_workload_free(&w);
-        return 1;
-    }
-    printf("wrote %zu sessions to %s\n", w.n_sessions, out);
-    dp_workload_free(&w);
-    return 0;
-}
-
-static int cmd_trace(int argc, char **argv)
-{
-    int rc;
-    if (argc >= 2 && !strcmp(argv[1], "stats"))
-        return trace_stats(argc - 1, argv + 1);
-    if (argc >= 2 && !strcmp(argv[1], "gen"))
-        return trace_gen(argc - 1, argv + 1);
-    if (help_or_version(argc, argv, trace_usage, &rc))
-        return rc;
-    if (argc >= 2)
-        fprintf(stderr, "dualpath trace: unknown sub-command '%s'\n", argv[1]);
-    trace_usage(stderr);
-    return 2;
 }
 
 static void keys_usage(FILE *out)
@@ -398,7 +295,7 @@ static void keys_usage(FILE *out)
 static int cmd_keys(int argc, char **argv)
 {
     int rc;
-    if (help_or_version(argc, argv, keys_usage, &rc))
+    if (dp_cli_help_or_version(argc, argv, keys_usage, &rc))
         return rc;
     if (argc > 1) {
         keys_usage(stderr);
@@ -429,7 +326,7 @@ static void policies_usage(FILE *out)
 static int cmd_policies(int argc, char **argv)
 {
     int rc;
-    if (help_or_version(argc, argv, policies_usage, &rc))
+    if (dp_cli_help_or_version(argc, argv, policies_usage, &rc))
         return rc;
     if (argc > 1) {
         policies_usage(stderr);
@@ -493,7 +390,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "sweep"))
         return dp_cmd_sweep(argc - 1, argv + 1);
     if (!strcmp(cmd, "trace"))
-        return cmd_trace(argc - 1, argv + 1);
+        return dp_cmd_trace(argc - 1, argv + 1);
     if (!strcmp(cmd, "policies"))
         return cmd_policies(argc - 1, argv + 1);
     if (!strcmp(cmd, "keys"))

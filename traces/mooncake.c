@@ -227,6 +227,7 @@ int dp_mooncake_load(const char *path, struct dp_workload *w, struct dp_err *err
 {
     dp_workload_init(w, DP_TRACE_BLOCK_TOKENS);
     dp_tr_set_source(w, path);
+    w->hash_tokens = DP_TRACE_BLOCK_TOKENS;
     struct dp_tr_lines lines;
     int rc = dp_tr_lines_open(&lines, path, err);
     if (rc)
@@ -259,4 +260,45 @@ int dp_mooncake_load(const char *path, struct dp_workload *w, struct dp_err *err
         return rc;
     }
     return 0;
+}
+
+/* ------------------------------------------------------------- writer */
+
+static int write_requests(FILE *f, const void *ctx)
+{
+    const struct dp_workload *w = ctx;
+    char ts[32];
+    for (size_t i = 0; i < w->n_sessions; i++) {
+        const struct dp_turn *t = &w->sessions[i].turns[0];
+        dp_tr_fmt_ms(ts, sizeof ts, w->sessions[i].start_ns);
+        fprintf(f, "{\"timestamp\": %s, \"input_length\": %u, \"output_length\": %u, "
+                   "\"hash_ids\": [", ts, t->input_tokens, t->output_tokens);
+        for (uint32_t j = 0; j < t->n_hash; j++)
+            fprintf(f, j ? ", %llu" : "%llu", (unsigned long long)t->hash_ids[j]);
+        if (fputs("]}\n", f) == EOF)
+            return -1;
+    }
+    return 0;
+}
+
+int dp_mooncake_write(const char *path, const struct dp_workload *w, struct dp_err *err)
+{
+    if (w->n_sessions == 0)
+        return dp_err_set(err, DP_EINVAL,
+                          "%s: no requests to write (an empty file is not a valid trace)", path);
+    if (w->hash_tokens != DP_TRACE_BLOCK_TOKENS)
+        return dp_err_set(err, DP_EINVAL, "%s: hash ids of %u tokens: Mooncake traces name "
+                          "512-token blocks (dp_workload_rebloc first)", path, w->hash_tokens);
+    for (size_t i = 0; i < w->n_sessions; i++) {
+        const struct dp_session *s = &w->sessions[i];
+        if (!s->open_loop || s->n_turns != 1 || s->turns[0].input_tokens == 0 ||
+            (s->turns[0].n_hash && !s->turns[0].hash_ids))
+            return dp_err_set(err, DP_EINVAL, "%s: session %llu is not one timestamped request "
+                              "with hash ids (dp_workload_open_loop first)", path,
+                              (unsigned long long)s->id);
+        for (uint32_t j = 0; j < s->turns[0].n_hash; j++)
+            if (s->turns[0].hash_ids[j] > INT64_MAX)
+                return dp_err_set(err, DP_EINVAL, "%s: hash id above 2^63-1", path);
+    }
+    return dp_tr_write_atomic(path, write_requests, w, err);
 }

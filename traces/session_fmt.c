@@ -8,7 +8,6 @@
  * silently ignored), unlike the Mooncake reader. */
 #include "traces/trace.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,22 +163,6 @@ int dp_sessions_load(const char *path, struct dp_workload *w, struct dp_err *err
 
 /* ------------------------------------------------------------- writer */
 
-/* ns as decimal milliseconds, exact: integer part, then up to 6 digits. */
-static void fmt_ms(char *buf, size_t n, uint64_t ns)
-{
-    uint64_t ms = ns / 1000000u, frac = ns % 1000000u;
-    if (frac == 0) {
-        snprintf(buf, n, "%" PRIu64, ms);
-        return;
-    }
-    int digits = 6;
-    while (frac % 10 == 0) {
-        frac /= 10;
-        digits--;
-    }
-    snprintf(buf, n, "%" PRIu64 ".%0*" PRIu64, ms, digits, frac);
-}
-
 /* Everything the reader would reject is refused before a byte is written. */
 static int check_writable(const char *path, const struct dp_workload *w, struct dp_err *err)
 {
@@ -218,16 +201,17 @@ static int check_writable(const char *path, const struct dp_workload *w, struct 
     return rc;
 }
 
-static int write_sessions(FILE *f, const struct dp_workload *w)
+static int write_sessions(FILE *f, const void *ctx)
 {
+    const struct dp_workload *w = ctx;
     char start[32], think[32];
     for (size_t i = 0; i < w->n_sessions; i++) {
         const struct dp_session *s = &w->sessions[i];
-        fmt_ms(start, sizeof start, s->start_ns);
+        dp_tr_fmt_ms(start, sizeof start, s->start_ns);
         fprintf(f, "{\"session\": %" PRIu64 ", \"start_ms\": %s, \"turns\": [", s->id, start);
         for (uint32_t k = 0; k < s->n_turns; k++) {
             const struct dp_turn *t = &s->turns[k];
-            fmt_ms(think, sizeof think, k == 0 ? 0 : t->think_ns);
+            dp_tr_fmt_ms(think, sizeof think, k == 0 ? 0 : t->think_ns);
             fprintf(f, "%s{\"append\": %" PRIu32 ", \"output\": %" PRIu32 ", \"think_ms\": %s}",
                     k ? ", " : "", t->append_tokens, t->output_tokens, think);
         }
@@ -242,41 +226,17 @@ int dp_sessions_write(const char *path, const struct dp_workload *w, struct dp_e
     int rc = check_writable(path, w, err);
     if (rc)
         return rc;
-    size_t n = strlen(path) + 5;
-    char *tmp = malloc(n);
-    if (!tmp)
-        return dp_err_set(err, DP_ENOMEM, "%s: out of memory", path);
-    snprintf(tmp, n, "%s.tmp", path);
-    /* Write beside the target, then rename: a reader never sees half a file. */
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        rc = dp_err_set(err, errno == ENOENT ? DP_ENOENT : DP_EIO, "%s: cannot open: %s", tmp,
-                        strerror(errno));
-        free(tmp);
-        return rc;
-    }
-    int bad = write_sessions(f, w) != 0 || ferror(f);
-    int e = errno;
-    if (fclose(f) != 0 && !bad) {
-        bad = 1;
-        e = errno;
-    }
-    if (bad) {
-        rc = dp_err_set(err, DP_EIO, "%s: write error: %s", tmp, strerror(e));
-    } else if (rename(tmp, path) != 0) {
-        rc = dp_err_set(err, DP_EIO, "%s: cannot rename %s into place: %s", path, tmp,
-                        strerror(errno));
-    }
-    if (rc)
-        remove(tmp);
-    free(tmp);
-    return rc;
+    return dp_tr_write_atomic(path, write_sessions, w, err);
 }
 
 /* ------------------------------------------------------------ detect */
 
-/* Looks at the first non-blank line: "turns" means sessions, "input_length"
- * means Mooncake. */
+const char *const dp_trace_format_names[] = {"auto", "mooncake", "sessions", "bailian",
+                                              "agentic", NULL};
+
+/* Looks at the first non-blank line's field names: "turns" means sessions,
+ * "chat_id" Qwen-Bailian, "request_id" (or a versioned agentic header,
+ * "schema") Dynamo agentic rows, "input_length" Mooncake. */
 static int detect(const char *path, enum dp_trace_format *fmt, struct dp_err *err)
 {
     struct dp_tr_lines lines;
@@ -291,12 +251,19 @@ static int detect(const char *path, enum dp_trace_format *fmt, struct dp_err *er
     if (rc == 1 && (rc = dp_tr_parse_line(&lines, &rec, err)) == 0) {
         if (json_object_get(rec, "turns"))
             *fmt = DP_TRACE_SESSIONS;
+        else if (json_object_get(rec, "chat_id") || json_object_get(rec, "parent_chat_id"))
+            *fmt = DP_TRACE_BAILIAN;
+        else if (json_object_get(rec, "request_id") || json_object_get(rec, "wait_for") ||
+                 json_object_get(rec, "schema"))
+            *fmt = DP_TRACE_AGENTIC;
         else if (json_object_get(rec, "input_length"))
             *fmt = DP_TRACE_MOONCAKE;
         else
             rc = dp_err_set(err, DP_EINVAL,
-                            "%s:%lu: unknown trace format: the first record has neither "
-                            "'turns' (DualPath sessions) nor 'input_length' (Mooncake)",
+                            "%s:%lu: unknown trace format: the first record has none of "
+                            "'turns' (DualPath sessions), 'chat_id' (Qwen-Bailian), "
+                            "'request_id' (Dynamo agentic), 'input_length' (Mooncake); "
+                            "name the format with --format",
                             path, lines.lineno);
         json_decref(rec);
     }
@@ -304,9 +271,11 @@ static int detect(const char *path, enum dp_trace_format *fmt, struct dp_err *er
     return rc;
 }
 
-int dp_trace_load(const char *path, enum dp_trace_format fmt, struct dp_workload *w,
-                  struct dp_err *err)
+int dp_trace_load_opts(const char *path, const struct dp_trace_opts *o, struct dp_workload *w,
+                       struct dp_err *err)
 {
+    enum dp_trace_format fmt = o ? o->format : DP_TRACE_AUTO;
+    uint32_t ht = o ? o->hash_tokens : 0;
     dp_workload_init(w, DP_TRACE_BLOCK_TOKENS);
     if (fmt == DP_TRACE_AUTO) {
         int rc = detect(path, &fmt, err);
@@ -314,9 +283,23 @@ int dp_trace_load(const char *path, enum dp_trace_format fmt, struct dp_workload
             return rc;
     }
     switch (fmt) {
-    case DP_TRACE_MOONCAKE: return dp_mooncake_load(path, w, err);
+    case DP_TRACE_MOONCAKE:
+        if (ht && ht != DP_TRACE_BLOCK_TOKENS)
+            return dp_err_set(err, DP_EINVAL,
+                              "%s: --hash-block %u: Mooncake traces hash 512-token blocks", path,
+                              ht);
+        return dp_mooncake_load(path, w, err);
     case DP_TRACE_SESSIONS: return dp_sessions_load(path, w, err);
+    case DP_TRACE_BAILIAN: return dp_bailian_load(path, ht, w, err);
+    case DP_TRACE_AGENTIC: return dp_agentic_load(path, ht, w, err);
     default: break;
     }
     return dp_err_set(err, DP_EINVAL, "%s: unknown trace format %d", path, (int)fmt);
+}
+
+int dp_trace_load(const char *path, enum dp_trace_format fmt, struct dp_workload *w,
+                  struct dp_err *err)
+{
+    struct dp_trace_opts o = {fmt, 0};
+    return dp_trace_load_opts(path, &o, w, err);
 }

@@ -113,6 +113,32 @@ int dp_tr_parse_line(const struct dp_tr_lines *r, json_t **out, struct dp_err *e
     return 0;
 }
 
+int dp_tr_each_record(const char *path, int (*fn)(void *ctx, const struct dp_tr_at *at,
+                                                  json_t *rec),
+                      void *ctx, struct dp_err *err)
+{
+    struct dp_tr_lines lines;
+    int rc = dp_tr_lines_open(&lines, path, err), n = 0;
+    if (rc)
+        return rc;
+    while ((rc = dp_tr_lines_next(&lines, err)) == 1) {
+        json_t *rec;
+        if ((rc = dp_tr_parse_line(&lines, &rec, err)))
+            break;
+        struct dp_tr_at at = {path, lines.lineno, err};
+        rc = fn(ctx, &at, rec);
+        json_decref(rec);
+        if (rc)
+            break;
+        n = 1;
+    }
+    if (rc == 0 && !n)
+        rc = dp_err_set(err, DP_EINVAL, "%s: empty trace: no records (%lu lines)", path,
+                        lines.lineno);
+    dp_tr_lines_close(&lines);
+    return rc;
+}
+
 /* --------------------------------------------------------------- fields */
 
 int dp_tr_fail(const struct dp_tr_at *at, const char *label, const char *fmt, ...)
@@ -218,4 +244,130 @@ int dp_tr_sort_sessions(struct dp_workload *w)
 void dp_tr_set_source(struct dp_workload *w, const char *name)
 {
     snprintf(w->source, sizeof w->source, "%s", name);
+}
+
+/* --------------------------------------------------------------- intern */
+
+int dp_tr_intern_init(struct dp_tr_intern *t, size_t expect)
+{
+    memset(t, 0, sizeof *t);
+    return dp_u64map_init(&t->map, expect, 1);
+}
+
+void dp_tr_intern_free(struct dp_tr_intern *t)
+{
+    dp_u64map_free(&t->map);
+    free(t->pairs);
+    memset(t, 0, sizeof *t);
+}
+
+int dp_tr_intern(struct dp_tr_intern *t, uint64_t a, uint64_t b, uint64_t *id)
+{
+    for (uint64_t salt = 0;; salt++) {
+        uint64_t key = dp_mix64(dp_mix64(a ^ salt * 0x9e3779b97f4a7c15ULL) ^ b), v;
+        if (dp_u64map_get(&t->map, key, &v)) {
+            if (t->pairs[v][0] == a && t->pairs[v][1] == b) {
+                *id = v;
+                return 0;
+            }
+            continue;   /* another pair hashed here: probe with the next salt */
+        }
+        if (DP_GROW(t->pairs, t->cap, t->n + 1, 1024) || dp_u64map_put(&t->map, key, t->n))
+            return DP_ENOMEM;
+        t->pairs[t->n][0] = a;
+        t->pairs[t->n][1] = b;
+        *id = t->n++;
+        return 0;
+    }
+}
+
+/* ------------------------------------------------------------ hash ids */
+
+int dp_tr_check_hash_count(const struct dp_tr_at *at, size_t n, uint64_t input,
+                           uint32_t hash_tokens, const char *what)
+{
+    uint64_t max_blocks = (input + hash_tokens - 1) / hash_tokens;
+    if (n > max_blocks)
+        return dp_tr_fail(at, "hash_ids",
+                          "%zu ids for input_length %llu: at most %llu blocks of %u tokens (%s; "
+                          "if the trace was hashed otherwise, give --hash-block N)",
+                          n, (unsigned long long)input, (unsigned long long)max_blocks,
+                          hash_tokens, what);
+    return 0;
+}
+
+int dp_tr_read_ids(const struct dp_tr_at *at, const json_t *arr, const char *label,
+                   struct dp_tr_ids *out)
+{
+    out->n = 0;
+    if (!arr)
+        return dp_tr_fail(at, label, "missing");
+    if (!json_is_array(arr))
+        return dp_tr_fail(at, label, "must be an array of integers, got %s",
+                          dp_tr_json_type(arr));
+    size_t n = json_array_size(arr);
+    if (DP_GROW(out->v, out->cap, n, 64))
+        return dp_err_set(at->err, DP_ENOMEM, "%s:%lu: out of memory", at->path, at->line);
+    for (size_t i = 0; i < n; i++) {
+        const json_t *e = json_array_get(arr, i);
+        if (!json_is_integer(e))
+            return dp_tr_fail(at, label, "element %zu must be an integer, got %s", i,
+                              dp_tr_json_type(e));
+        json_int_t x = json_integer_value(e);
+        if (x < 0)
+            return dp_tr_fail(at, label, "element %zu must be >= 0, got %lld", i, (long long)x);
+        out->v[i] = (uint64_t)x;
+    }
+    out->n = n;
+    return 0;
+}
+
+/* --------------------------------------------------------------- output */
+
+void dp_tr_fmt_ms(char *buf, size_t n, uint64_t ns)
+{
+    uint64_t ms = ns / 1000000u, frac = ns % 1000000u;
+    if (frac == 0) {
+        snprintf(buf, n, "%llu", (unsigned long long)ms);
+        return;
+    }
+    int digits = 6;
+    while (frac % 10 == 0) {
+        frac /= 10;
+        digits--;
+    }
+    snprintf(buf, n, "%llu.%0*llu", (unsigned long long)ms, digits, (unsigned long long)frac);
+}
+
+int dp_tr_write_atomic(const char *path, int (*write)(FILE *f, const void *ctx),
+                       const void *ctx, struct dp_err *err)
+{
+    size_t n = strlen(path) + 5;
+    char *tmp = malloc(n);
+    if (!tmp)
+        return dp_err_set(err, DP_ENOMEM, "%s: out of memory", path);
+    snprintf(tmp, n, "%s.tmp", path);
+    /* Write beside the target, then rename: a reader never sees half a file. */
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        int rc = dp_err_set(err, errno == ENOENT ? DP_ENOENT : DP_EIO, "%s: cannot open: %s",
+                            tmp, strerror(errno));
+        free(tmp);
+        return rc;
+    }
+    int rc = 0, bad = write(f, ctx) != 0 || ferror(f);
+    int e = errno;
+    if (fclose(f) != 0 && !bad) {
+        bad = 1;
+        e = errno;
+    }
+    if (bad)
+        rc = dp_err_set(err, DP_EIO, "%s: write error: %s", tmp, strerror(e));
+    else if (rename(tmp, path) != 0)
+        rc = dp_err_set(err, DP_EIO, "%s: cannot rename %s into place: %s", path, tmp,
+                        strerror(errno));
+    if (rc)
+        remove(tmp);
+    free(tmp);
+    return rc;
 }

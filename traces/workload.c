@@ -104,10 +104,11 @@ static int grow_sessions(struct dp_workload *w)
     return 0;
 }
 
-/* Copies turns and every turn's hash ids into the arena in one allocation. */
-struct dp_session *dp_workload_add(struct dp_workload *w, uint64_t start_ns,
-                                   int open_loop, const struct dp_turn *turns,
-                                   uint32_t n_turns)
+/* Copies turns, every turn's hash ids and (DAG sessions) the links and
+ * their dependency lists into the arena, in one allocation. */
+static struct dp_session *add_session(struct dp_workload *w, uint64_t start_ns, int open_loop,
+                                      const struct dp_turn *turns,
+                                      const struct dp_turn_link *links, uint32_t n_turns)
 {
     if (!w->arena) {
         struct arena *a = calloc(1, sizeof *a);
@@ -119,19 +120,31 @@ struct dp_session *dp_workload_add(struct dp_workload *w, uint64_t start_ns,
     if (grow_sessions(w) != 0)
         return NULL;
 
-    size_t n_hash = 0;
-    for (uint32_t i = 0; i < n_turns; i++)
-        n_hash += turns[i].n_hash;
+    size_t n_hash = 0, n_deps = 0;
+    for (uint32_t i = 0; i < n_turns; i++) {
+        n_hash += turns[i].hash_ids ? turns[i].n_hash : 0;
+        n_deps += links && links[i].deps ? links[i].n_deps : 0;
+    }
     struct dp_turn *copy = NULL;
+    struct dp_turn_link *lcopy = NULL;
     if (n_turns > 0) {
         size_t turn_bytes = align_up((size_t)n_turns * sizeof *copy);
-        if (n_hash > (SIZE_MAX - turn_bytes) / sizeof(uint64_t))
+        size_t link_bytes = links ? align_up((size_t)n_turns * sizeof *lcopy) : 0;
+        size_t fixed = turn_bytes + link_bytes;
+        if (n_hash > (SIZE_MAX - fixed) / 16 || n_deps > (SIZE_MAX - fixed) / 16)
             return NULL;
-        copy = arena_alloc(w->arena, turn_bytes + n_hash * sizeof(uint64_t));
+        copy = arena_alloc(w->arena, fixed + n_hash * sizeof(uint64_t) +
+                                         n_deps * sizeof(uint32_t));
         if (!copy)
             return NULL;
         memcpy(copy, turns, (size_t)n_turns * sizeof *copy);
-        uint64_t *ids = (uint64_t *)((unsigned char *)copy + turn_bytes);
+        unsigned char *p = (unsigned char *)copy + turn_bytes;
+        if (links) {
+            lcopy = (struct dp_turn_link *)p;
+            memcpy(lcopy, links, (size_t)n_turns * sizeof *lcopy);
+            p += link_bytes;
+        }
+        uint64_t *ids = (uint64_t *)p;
         for (uint32_t i = 0; i < n_turns; i++) {
             if (copy[i].n_hash == 0 || !turns[i].hash_ids) {
                 copy[i].n_hash = 0;
@@ -142,6 +155,17 @@ struct dp_session *dp_workload_add(struct dp_workload *w, uint64_t start_ns,
             copy[i].hash_ids = ids;
             ids += copy[i].n_hash;
         }
+        uint32_t *deps = (uint32_t *)ids;   /* after the 8-byte ids: aligned */
+        for (uint32_t i = 0; lcopy && i < n_turns; i++) {
+            if (lcopy[i].n_deps == 0 || !links[i].deps) {
+                lcopy[i].n_deps = 0;
+                lcopy[i].deps = NULL;
+                continue;
+            }
+            memcpy(deps, links[i].deps, (size_t)lcopy[i].n_deps * sizeof *deps);
+            lcopy[i].deps = deps;
+            deps += lcopy[i].n_deps;
+        }
     }
 
     struct dp_session *s = &w->sessions[w->n_sessions];
@@ -150,8 +174,23 @@ struct dp_session *dp_workload_add(struct dp_workload *w, uint64_t start_ns,
     s->n_turns = n_turns;
     s->open_loop = open_loop ? 1 : 0;
     s->turns = copy;
+    s->links = lcopy;
     w->n_sessions++;
     return s;
+}
+
+struct dp_session *dp_workload_add(struct dp_workload *w, uint64_t start_ns,
+                                   int open_loop, const struct dp_turn *turns,
+                                   uint32_t n_turns)
+{
+    return add_session(w, start_ns, open_loop, turns, NULL, n_turns);
+}
+
+struct dp_session *dp_workload_add_dag(struct dp_workload *w, uint64_t start_ns,
+                                       const struct dp_turn *turns,
+                                       const struct dp_turn_link *links, uint32_t n_turns)
+{
+    return add_session(w, start_ns, 0, turns, links, n_turns);
 }
 
 size_t dp_workload_total_turns(const struct dp_workload *w)

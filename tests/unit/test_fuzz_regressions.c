@@ -16,6 +16,8 @@
 #include "../fuzz/fuzz_mooncake.c"
 #include "../fuzz/fuzz_scenario.c"
 #include "../fuzz/fuzz_sessions.c"
+#include "../fuzz/fuzz_bailian.c"
+#include "../fuzz/fuzz_agentic.c"
 
 typedef int (*one_fn)(const uint8_t *data, size_t size);
 
@@ -79,6 +81,20 @@ START_TEST(regressions_sessions)
 }
 END_TEST
 
+START_TEST(regressions_bailian)
+{
+    int n = replay_dir(fuzz_bailian_one, SRC "/tests/fuzz/regressions/bailian", NULL);
+    fprintf(stderr, "bailian: %d regression inputs\n", n);
+}
+END_TEST
+
+START_TEST(regressions_agentic)
+{
+    int n = replay_dir(fuzz_agentic_one, SRC "/tests/fuzz/regressions/agentic", NULL);
+    fprintf(stderr, "agentic: %d regression inputs\n", n);
+}
+END_TEST
+
 START_TEST(seeds_scenario)
 {
     int n = replay_dir(fuzz_scenario_one, SRC "/scenarios", ".yaml") +
@@ -95,7 +111,11 @@ START_TEST(seeds_traces)
     int n = replay_dir(fuzz_mooncake_one, SRC "/tests/data", ".jsonl") +
             replay_dir(fuzz_mooncake_one, SRC "/tests/data/bad", NULL) +
             replay_dir(fuzz_sessions_one, SRC "/tests/data", ".jsonl") +
-            replay_dir(fuzz_sessions_one, SRC "/tests/data/bad", NULL);
+            replay_dir(fuzz_sessions_one, SRC "/tests/data/bad", NULL) +
+            replay_dir(fuzz_bailian_one, SRC "/tests/data", ".jsonl") +
+            replay_dir(fuzz_bailian_one, SRC "/tests/data/bad", NULL) +
+            replay_dir(fuzz_agentic_one, SRC "/tests/data", ".jsonl") +
+            replay_dir(fuzz_agentic_one, SRC "/tests/data/bad", NULL);
     ck_assert_int_gt(n, 20);
 }
 END_TEST
@@ -108,6 +128,8 @@ int main(void)
     tcase_add_test(tc, regressions_scenario);
     tcase_add_test(tc, regressions_mooncake);
     tcase_add_test(tc, regressions_sessions);
+    tcase_add_test(tc, regressions_bailian);
+    tcase_add_test(tc, regressions_agentic);
     tcase_add_test(tc, seeds_scenario);
     tcase_add_test(tc, seeds_traces);
     suite_add_tcase(s, tc);
