@@ -1,5 +1,6 @@
 #include "core/h5util.h"
 
+#include <stdio.h>
 #include <string.h>
 
 int dp_h5_attr_str(hid_t obj, const char *name, const char *v)
@@ -56,6 +57,32 @@ int dp_h5_dataset(hid_t loc, const char *name, hid_t type, int rank, const hsize
         H5Dclose(d);
     H5Pclose(dcpl);
     H5Sclose(sp);
+    return rc;
+}
+
+int dp_h5_note(hid_t loc, const char *name, const char *attr, const char *text)
+{
+    hid_t o = H5Oopen(loc, name, H5P_DEFAULT);
+    if (o < 0)
+        return 1;
+    int rc = dp_h5_attr_str(o, attr, text);
+    H5Oclose(o);
+    return rc;
+}
+
+int dp_h5_describe(hid_t loc, const char *name, const char *column, const char *units,
+                   const char *description)
+{
+    char an[300];
+    int rc = 0;
+    if (units) {
+        snprintf(an, sizeof an, "%s%sunits", column ? column : "", column ? "." : "");
+        rc |= dp_h5_note(loc, name, an, units);
+    }
+    if (description) {
+        snprintf(an, sizeof an, "%s%sdescription", column ? column : "", column ? "." : "");
+        rc |= dp_h5_note(loc, name, an, description);
+    }
     return rc;
 }
 

@@ -14,6 +14,14 @@ int dp_h5_attr_u64(hid_t obj, const char *name, unsigned long long v);
 /* Create and write a dataset of `rank` dims (an empty one when dims[0] == 0). */
 int dp_h5_dataset(hid_t loc, const char *name, hid_t type, int rank, const hsize_t *dims,
                   const void *data);
+/* A text attribute attr on the object loc/name (name "." for loc itself). */
+int dp_h5_note(hid_t loc, const char *name, const char *attr, const char *text);
+/* Attributes "units" and "description" on the object loc/name (a dataset
+ * or a group; name "." for loc itself); with column set, "COLUMN.units"
+ * and "COLUMN.description" instead (a field of a compound dataset, a
+ * figure kept as an attribute). A NULL units or description is skipped. */
+int dp_h5_describe(hid_t loc, const char *name, const char *column, const char *units,
+                   const char *description);
 /* A group without modification times; < 0 on failure. */
 hid_t dp_h5_group(hid_t loc, const char *name);
 

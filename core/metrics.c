@@ -3,6 +3,7 @@
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -195,4 +196,53 @@ int dp_summarize(const struct dp_metrics *m, const struct dp_engine_caps *caps, 
     free(ttft);
     free(tpot);
     return 0;
+}
+
+#define F(n, u, d) { #n, offsetof(struct dp_summary, n), 0, u, d }
+#define I(n, u, d) { #n, offsetof(struct dp_summary, n), 1, u, d }
+#define P(n, v, k, u, d) { n, offsetof(struct dp_summary, v[k]), 0, u, d }
+const struct dp_summary_field dp_summary_fields[DP_SUMMARY_N_FIELDS] = {
+    I(requests, "requests", "requests finished (not failed)"),
+    I(failed, "requests", "requests that failed"),
+    I(sessions, "sessions", "sessions that ended (every turn done, or failed)"),
+    I(sessions_total, "sessions", "sessions in the workload"),
+    F(makespan_s, "s", "job completion time: first issue to last completion (0: the run was interrupted)"),
+    F(elapsed_s, "s", "simulated time the rates and utilisations are over (the makespan, or up to the interruption)"),
+    F(throughput_tok_s, "tokens/s", "input + output tokens of finished requests per second of elapsed_s"),
+    F(output_tok_s, "tokens/s", "output tokens per second of elapsed_s"),
+    F(prefill_tok_s, "tokens/s", "new (computed, not loaded) input tokens per second of elapsed_s"),
+    F(input_tokens, "tokens", "input tokens of finished requests"),
+    F(output_tokens, "tokens", "output tokens of finished requests"),
+    F(new_tokens, "tokens", "input tokens computed by prefill"),
+    F(cached_tokens, "tokens", "input tokens whose KV-Cache was loaded from storage"),
+    F(de_cached_tokens, "tokens", "of cached_tokens, those loaded over the decode engines' read path"),
+    P("ttft_p50_s", ttft_p, 0, "s", "time to first token, median"),
+    P("ttft_p90_s", ttft_p, 1, "s", "time to first token, 90th percentile"),
+    P("ttft_p99_s", ttft_p, 2, "s", "time to first token, 99th percentile"),
+    P("tpot_p50_s", tpot_p, 0, "s", "time per output token after the first, median"),
+    P("tpot_p90_s", tpot_p, 1, "s", "time per output token, 90th percentile"),
+    P("tpot_p99_s", tpot_p, 2, "s", "time per output token, 99th percentile"),
+    { "ttft_mean_s", offsetof(struct dp_summary, ttft_mean), 0, "s", "time to first token, mean" },
+    { "tpot_mean_s", offsetof(struct dp_summary, tpot_mean), 0, "s", "time per output token, mean" },
+    F(slo_attainment, "fraction (0-1)", "share of finished requests meeting both the TTFT and the TPOT SLO"),
+    { "session_time_mean_s", offsetof(struct dp_summary, jct_mean_s), 0, "s",
+      "mean session time, first issue to last token, of the sessions that ended" },
+    F(pe_snic_util, "fraction (0-1)", "prefill engines' storage NIC read utilisation, mean over engines and elapsed time"),
+    F(de_snic_util, "fraction (0-1)", "decode engines' storage NIC read utilisation, mean over engines and elapsed time"),
+    F(pe_cnic_util, "fraction (0-1)", "prefill engines' compute NIC utilisation (in and out), mean"),
+    F(de_cnic_util, "fraction (0-1)", "decode engines' compute NIC utilisation (in and out), mean"),
+    F(a2a_stretch_mean, "ratio", "all-to-all collectives: actual over alone time, total (1 = never delayed by KV traffic; 0 = none ran)"),
+    F(a2a_stretch_max, "ratio", "all-to-all collectives: worst actual over alone time"),
+};
+#undef F
+#undef I
+#undef P
+const size_t dp_summary_n_fields = DP_SUMMARY_N_FIELDS;
+_Static_assert(sizeof dp_summary_fields / sizeof dp_summary_fields[0] == DP_SUMMARY_N_FIELDS,
+               "DP_SUMMARY_N_FIELDS");
+
+double dp_summary_get(const struct dp_summary *s, size_t i)
+{
+    const char *p = (const char *)s + dp_summary_fields[i].off;
+    return dp_summary_fields[i].integer ? (double)*(const uint64_t *)p : *(const double *)p;
 }

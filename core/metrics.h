@@ -93,4 +93,19 @@ struct dp_engine_caps {
 int dp_summarize(const struct dp_metrics *m, const struct dp_engine_caps *caps,
                  uint32_t n_pe, double ttft_slo_s, double tpot_slo_s, struct dp_summary *s);
 
+/* The summary's figures by name, with their units and meaning: the results
+ * file's /summary attributes, the sweep's table and its journal all list
+ * them from here, in this order. */
+struct dp_summary_field {
+    const char *name;
+    size_t off;                 /* in struct dp_summary */
+    int integer;                /* a uint64_t count; else a double */
+    const char *units;
+    const char *description;
+};
+#define DP_SUMMARY_N_FIELDS 30
+extern const struct dp_summary_field dp_summary_fields[DP_SUMMARY_N_FIELDS];
+extern const size_t dp_summary_n_fields;
+double dp_summary_get(const struct dp_summary *s, size_t i);
+
 #endif

@@ -9,12 +9,17 @@ combination of the other swept values (the policy, say), drawn through the
 best configuration at each x (so P/D splits of one size collapse to the best
 split, labelled P+D). max_rate: largest rate within SLO, and per GPU.
 min_gpus and grid: SLO attainment (the goal's threshold dashed) and
-throughput.
+throughput. A configuration whose capacity is below the search's lowest
+rate is drawn as a down-pointing marker at that rate ("< rate_lo"), never
+as 0; one whose search did not finish (an interrupted sweep) is left out.
+Units come from the table's column attributes.
 """
+import math
 import sys
 
-import h5py
 import matplotlib
+
+from plotlib import legend_below, open_kind, text, units
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -24,9 +29,7 @@ SIZE_KEYS = ("cluster.prefill_engines", "cluster.decode_engines", "cluster.engin
              "cluster.pd_ratio", "cluster.prefill_gpus", "cluster.decode_gpus")
 
 
-def text(v):
-    """HDF5 fixed-length strings come back as bytes."""
-    return v.decode() if isinstance(v, bytes) else str(v)
+SCRIPT = "plot_sweep.py"
 
 
 def number(s):
@@ -96,56 +99,95 @@ def draw(ax, lines, dots, annotate):
                 ax.annotate(pd, (x, y), textcoords="offset points", xytext=(3, 4), fontsize=7)
     ax.grid(alpha=0.3)
     if len(lines) > 1 or list(lines) != ["all"]:
-        ax.legend(fontsize=8)
+        legend_below(ax)
+
+
+def served(row):
+    """A configuration with a capacity: not below rate_lo (0), not unfinished (NaN)."""
+    return row["capacity"] > 0 and not math.isnan(row["capacity"])
+
+
+def below_points(cfgs, xkey, rate_lo):
+    """(x, rate_lo) of the configurations that did not serve even rate_lo."""
+    return [(xval(r, xkey, i), rate_lo) for i, r in enumerate(cfgs)
+            if r["evaluated"] and r["capacity"] == 0]
+
+
+def below(ax, cfgs, xkey, rate_lo):
+    """Configurations that did not serve even rate_lo: a marker pointing down
+    from rate_lo (their capacity is somewhere below it, not 0)."""
+    pts = below_points(cfgs, xkey, rate_lo)
+    if pts:
+        ax.scatter([p[0] for p in pts], [p[1] for p in pts], marker="v", color="grey", s=30,
+                   label="below the lowest rate probed (< %g)" % rate_lo, zorder=3)
+        legend_below(ax)
 
 
 def main():
     if len(sys.argv) != 3:
         sys.exit(__doc__)
     png, path = sys.argv[1], sys.argv[2]
-    with h5py.File(path, "r") as f:
-        cfgs = f["configs"][:]
+    with open_kind(SCRIPT, path, "sweep") as f:
+        ds = f["configs"]
+        cfgs = ds[:]
+        col_units = {c: units(ds, c) for c in ds.dtype.names}
+        cap_units = col_units.get("capacity", "")
+        tput_units = units(ds, "throughput_tok_s", "tokens/s")
         goal = text(f.attrs["goal"])
         varied = [k for k in text(f.attrs["varied"]).split("\n") if k]
         name = text(f.attrs["scenario_name"])
         thr = float(f.attrs["slo_attainment"])
         rate_key = text(f.attrs["rate_key"])
+        rate_lo = float(f.attrs["rate_lo"])
         answer = text(f.attrs["answer"]).split("\n")[0]
+        if "complete" in f.attrs and int(f.attrs["complete"]) == 0:
+            answer = "(interrupted sweep: the points so far) " + answer
     xkey, series = choose_axes(cfgs, varied)
     xlabel = {"gpus": "GPUs", None: "configuration"}.get(xkey, xkey)
     if xkey and xkey.endswith("_bw"):
         xlabel += " (Gb/s)"
+    elif xkey and xkey != "gpus" and col_units.get(xkey):
+        xlabel += " (%s)" % col_units[xkey]
     fig, ax = plt.subplots(1, 2, figsize=(12, 4.5))
     by_size = xkey == "gpus"
     if goal == "max_rate":
-        lines, dots = frontier(cfgs, xkey, series, "capacity", lambda r: True)
+        lines, dots = frontier(cfgs, xkey, series, "capacity", served)
         draw(ax[0], lines, dots, by_size)
-        ax[0].set_ylabel("largest %s within SLO" % rate_key)
+        below(ax[0], cfgs, xkey, rate_lo)
+        ax[0].set_ylabel("largest %s within SLO (%s)" % (short(rate_key), cap_units))
         if len(series) >= 2:
             # the best of the other values for each of the last (the policy, say)
             keep_key, folded = series[-1], series[:-1]
-            best, bdots = frontier(cfgs, xkey, [keep_key], "capacity", lambda r: True, folded)
+            best, bdots = frontier(cfgs, xkey, [keep_key], "capacity", served, folded)
             draw(ax[1], best, bdots, True)
-            ax[1].set_ylabel("best over %s" % ", ".join(short(k) for k in folded))
+            below(ax[1], cfgs, xkey, rate_lo)
+            ax[1].set_ylabel("best over %s (%s)" % (", ".join(short(k) for k in folded), cap_units))
         else:
             per = {lab: [(x, y / x if by_size and x else y, pd) for x, y, pd in pts]
                    for lab, pts in lines.items()}
             draw(ax[1], per, {lab: [] for lab in per}, False)
-            ax[1].set_ylabel("per GPU" if by_size else "capacity")
+            ax[1].set_ylabel("%s (%s%s)" % ("capacity per GPU" if by_size else "capacity", cap_units,
+                                           " per GPU" if by_size else ""))
+        for a in ax:
+            a.set_ylim(bottom=0)
     else:
         done = lambda r: bool(r["evaluated"])  # noqa: E731
         lines, dots = frontier(cfgs, xkey, series, "slo_attainment", done)
+        lines = {k: [(x, 100 * y, pd) for x, y, pd in v] for k, v in lines.items()}
+        dots = {k: [(x, 100 * y) for x, y in v] for k, v in dots.items()}
         draw(ax[0], lines, dots, by_size)
-        ax[0].axhline(thr, ls="--", color="grey", lw=1)
-        ax[0].set_ylabel("SLO attainment (goal: >= %g)" % thr)
+        ax[0].axhline(100 * thr, ls="--", color="grey", lw=1)
+        ax[0].set_ylabel("SLO attainment (%%; goal: >= %g%%)" % (100 * thr))
         lines, dots = frontier(cfgs, xkey, series, "throughput_tok_s", done)
+        lines = {k: [(x, y / 1e6, pd) for x, y, pd in v] for k, v in lines.items()}
+        dots = {k: [(x, y / 1e6) for x, y in v] for k, v in dots.items()}
         draw(ax[1], lines, dots, False)
-        ax[1].set_ylabel("throughput (tokens/s)")
+        ax[1].set_ylabel("throughput (M %s)" % tput_units)
     for a in ax:
         a.set_xlabel(xlabel)
     fig.suptitle("%s: %s\n%s" % (name, goal, answer), fontsize=9)
     fig.tight_layout()
-    fig.savefig(png, dpi=110)
+    fig.savefig(png, dpi=110, bbox_inches="tight")
 
 
 if __name__ == "__main__":

@@ -37,7 +37,9 @@ def run(args, scen, policy, sets, tag):
             cmd += ["--set", "%s=%s" % (k, v)]
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
     with h5py.File(out, "r") as f:
-        return {k: float(v) for k, v in f["summary"].attrs.items()}
+        # the figures; NAME.units, NAME.description and description are text
+        return {k: float(v) for k, v in f["summary"].attrs.items()
+                if "." not in k and k != "description"}
 
 
 def offline(args, pool):

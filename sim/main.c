@@ -252,6 +252,7 @@ static int cmd_run(int argc, char **argv)
     struct dp_run_info info;
     dp_sim_result_info(&res, &sc, o.trace ? o.trace : w.source, &info);
     dp_report_print(stdout, &info);
+    dp_sim_result_checks(stdout, &res);
     struct dp_err werr = { "" };
     int wrc = dp_h5_write(out, &info, &werr);
     if (wrc)

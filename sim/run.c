@@ -90,6 +90,19 @@ int dp_sim_drive(struct dp_sim *s, struct dp_core *core, struct dp_err *err)
     return loop(s, core, NULL, wall_now(), NULL, err);
 }
 
+void dp_sim_result_checks(FILE *out, const struct dp_sim_result *res)
+{
+    if (!res->checked)
+        return;
+    fprintf(out, "\nchecks     DUALPATH_CHECK: %llu events, %llu link settles, %llu engine states within "
+                 "bounds; %s\n",
+            (unsigned long long)res->check_events, (unsigned long long)res->check_links,
+            (unsigned long long)res->check_engines,
+            res->checked_end ? "end of run: every request completed once, queues and memory drained, "
+                               "bytes conserved"
+                             : "end-of-run checks not run (the run did not finish)");
+}
+
 int dp_sim_run(const struct dp_scenario *sc, const struct dp_workload *w,
                const struct dp_sim_opts *opts, struct dp_sim_result *res, struct dp_err *err)
 {
@@ -114,8 +127,14 @@ int dp_sim_run(const struct dp_scenario *sc, const struct dp_workload *w,
     if (!rc && check &&
         dp_inv_end(check, &s, core, w, dp_core_metrics(core)))
         rc = dp_inv_error(check, err);
-    if (check)
+    if (check) {
+        res->checked = 1;
+        res->checked_end = !rc;
+        res->check_events = check->events;
+        res->check_links = check->link_checks;
+        res->check_engines = check->engine_checks;
         dp_inv_free(check);
+    }
     if (rc == DP_EINTR) {
         res->interrupted = 1;
         if (core)

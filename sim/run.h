@@ -6,6 +6,7 @@
 
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "core/metrics.h"
 #include "core/report.h"
@@ -29,6 +30,11 @@ struct dp_sim_result {
     uint64_t events;
     double wall_s;
     int interrupted;
+    /* the invariant checks (sim/invariants.h), when they ran: events, link
+     * settles and engine states checked, and whether the end-of-run checks
+     * (every request once, drained, bytes conserved) ran and passed */
+    int checked, checked_end;
+    uint64_t check_events, check_links, check_engines;
 };
 
 int dp_sim_run(const struct dp_scenario *sc, const struct dp_workload *w,
@@ -41,6 +47,8 @@ void dp_sim_result_free(struct dp_sim_result *res);
 struct dp_sim;
 struct dp_core;
 int dp_sim_drive(struct dp_sim *s, struct dp_core *core, struct dp_err *err);
+/* One line saying which invariant checks ran (nothing when they were off). */
+void dp_sim_result_checks(FILE *out, const struct dp_sim_result *res);
 /* Fill a run info for the report writers. */
 void dp_sim_result_info(const struct dp_sim_result *res, const struct dp_scenario *sc,
                         const char *source, struct dp_run_info *info);

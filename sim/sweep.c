@@ -441,7 +441,19 @@ static void print_configs(const struct sweep *s, const struct dp_sweep_cfgrow *c
     if (mr)
         printf("%5s %7s %11s %9s %6s\n", "GPUs", "P+D", "capacity", "per GPU", "probes");
     else
-        printf("%5s %7s %11s %8s %8s %7s %5s\n", "GPUs", "P+D", "tok/s", "TTFT99", "TPOT99", "SLO", "meets");
+        printf("%5s %7s %11s %8s %8s %7s %5s\n", "GPUs", "P+D", "throughput", "TTFT99", "TPOT99", "SLO", "meets");
+    /* a second header line: the units (without trailing blanks) */
+    char units[4096];
+    int u = 0;
+    for (uint32_t k = 0; k < sp->n_keys && u < 3000; k++)
+        u += snprintf(units + u, sizeof units - (size_t)u, "%-*.*s  ", w[k] < 2900 ? w[k] : 2900, 0, "");
+    const char *ru = dp_sweep_key_units(sp->goal.rate_key);
+    if (mr)
+        snprintf(units + u, sizeof units - (size_t)u, "%5s %7s %11s %9s", "", "", ru, ru);
+    else
+        snprintf(units + u, sizeof units - (size_t)u, "%5s %7s %11s %8s %8s %7s", "", "", "tokens/s",
+                 "s", "ms", "%");
+    printf("%s\n", units);
     for (uint64_t c = 0; c < sp->n_configs; c++) {
         if (!cr[c].evaluated && !mr)
             continue;
@@ -453,7 +465,8 @@ static void print_configs(const struct sweep *s, const struct dp_sweep_cfgrow *c
             char cap[32], per[32];
             snprintf(cap, sizeof cap, isnan(cr[c].capacity) ? "unfinished" : cr[c].capacity <= 0 ? "< %g"
                      : cr[c].capped ? ">= %g" : "%g", cr[c].capacity <= 0 ? sp->goal.rate_lo : cr[c].capacity);
-            snprintf(per, sizeof per, isnan(cr[c].capacity) ? "-" : "%.4g", cr[c].capacity / cr[c].gpus);
+            snprintf(per, sizeof per, isnan(cr[c].capacity) ? "-" : cr[c].capacity <= 0 ? "< %.4g" : "%.4g",
+                     (cr[c].capacity <= 0 ? sp->goal.rate_lo : cr[c].capacity) / cr[c].gpus);
             printf("%5u %7s %11s %9s %6u\n", cr[c].gpus, pd, cap, per, cr[c].probes);
             continue;
         }

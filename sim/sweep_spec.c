@@ -606,6 +606,41 @@ uint32_t dp_sweep_gpus(const struct dp_scenario *sc)
            sc->cluster.decode_engines * sc->cluster.decode_gpus;
 }
 
+const char *dp_sweep_key_units(const char *key)
+{
+    /* by whole key first, then by how the key ends (the scenario's naming) */
+    static const struct {
+        const char *end, *units;
+    } rules[] = {
+        { "workload.synthetic.rate", "agents/s" },
+        { "workload.synthetic.agents", "agents" },
+        { "cluster.pd_ratio", "prefill engines per decode engine" },
+        { "cluster.engines", "engines" },
+        { "_engines", "engines" },
+        { "_gpus", "GPUs per engine" },
+        { "_bw", "bytes/s" },
+        { "_bytes", "bytes" },
+        { "tokens_mean", "tokens" },
+        { "_tokens", "tokens" },
+        { "max_context", "tokens" },
+        { "_ms", "ms" },
+        { "_s_mean", "s" },
+        { "_s", "s" },
+        { "_cv", "ratio" },
+        { "turns_mean", "turns" },
+        { "turns_max", "turns" },
+        { ".name", "name" },
+        { "seed", "-" },
+    };
+    size_t n = strlen(key);
+    for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++) {
+        size_t m = strlen(rules[i].end);
+        if (n >= m && !strcmp(key + n - m, rules[i].end))
+            return rules[i].units;
+    }
+    return "see dualpath keys";
+}
+
 void dp_sweep_config_label(const struct dp_sweep_spec *sp, uint64_t c, char *buf, size_t len)
 {
     size_t used = 0;

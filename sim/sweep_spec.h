@@ -90,6 +90,10 @@ int dp_sweep_apply(struct dp_scenario *sc, const char *text, struct dp_err *err)
 uint64_t dp_sweep_hash(const struct dp_scenario *sc);
 /* GPUs a resolved scenario uses. */
 uint32_t dp_sweep_gpus(const struct dp_scenario *sc);
+/* The units of a scenario key's values ("agents/s" for
+ * workload.synthetic.rate, "bytes/s" for a bandwidth, ...), for the table's
+ * headers and column attributes; "see dualpath keys" when not known. */
+const char *dp_sweep_key_units(const char *key);
 /* "key=value key=value" of configuration c (for messages). */
 void dp_sweep_config_label(const struct dp_sweep_spec *sp, uint64_t c, char *buf, size_t len);
 

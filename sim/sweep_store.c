@@ -16,37 +16,9 @@
 
 #include "core/h5util.h"
 
-/* The summary figures a point keeps, in journal and table order. */
-#define SF(n) { #n, offsetof(struct dp_summary, n), 0 }
-#define SU(n) { #n, offsetof(struct dp_summary, n), 1 }
-static const struct sum_field {
-    const char *name;
-    size_t off;
-    int u64;
-} sum_fields[] = {
-    SU(requests), SU(failed), SU(sessions), SF(makespan_s), SF(throughput_tok_s),
-    SF(output_tok_s), SF(prefill_tok_s), SF(input_tokens), SF(output_tokens),
-    SF(new_tokens), SF(cached_tokens), SF(de_cached_tokens),
-    { "ttft_p50_s", offsetof(struct dp_summary, ttft_p[0]), 0 },
-    { "ttft_p90_s", offsetof(struct dp_summary, ttft_p[1]), 0 },
-    { "ttft_p99_s", offsetof(struct dp_summary, ttft_p[2]), 0 },
-    { "tpot_p50_s", offsetof(struct dp_summary, tpot_p[0]), 0 },
-    { "tpot_p90_s", offsetof(struct dp_summary, tpot_p[1]), 0 },
-    { "tpot_p99_s", offsetof(struct dp_summary, tpot_p[2]), 0 },
-    { "ttft_mean_s", offsetof(struct dp_summary, ttft_mean), 0 },
-    { "tpot_mean_s", offsetof(struct dp_summary, tpot_mean), 0 },
-    SF(slo_attainment), SF(jct_mean_s), SF(pe_snic_util), SF(de_snic_util),
-    SF(pe_cnic_util), SF(de_cnic_util),
-};
-#undef SF
-#undef SU
-#define N_SUM (sizeof sum_fields / sizeof sum_fields[0])
-
-static double sum_get(const struct dp_summary *s, size_t i)
-{
-    const char *p = (const char *)s + sum_fields[i].off;
-    return sum_fields[i].u64 ? (double)*(const uint64_t *)p : *(const double *)p;
-}
+/* The summary figures a point keeps, in journal and table order, are
+ * dp_summary_fields (core/metrics.h). */
+#define N_SUM DP_SUMMARY_N_FIELDS
 
 /* ---- journal ----------------------------------------------------------- */
 
@@ -78,8 +50,8 @@ static int parse_line(char *line, uint64_t *hash, struct dp_sweep_res *r)
     if (*end)
         return -1;
     for (size_t i = 0; i < N_SUM; i++) {
-        char *p = (char *)&r->s + sum_fields[i].off;
-        if (sum_fields[i].u64)
+        char *p = (char *)&r->s + dp_summary_fields[i].off;
+        if (dp_summary_fields[i].integer)
             *(uint64_t *)p = strtoull(f[3 + i], &end, 10);
         else
             *(double *)p = strtod(f[3 + i], &end);
@@ -183,8 +155,8 @@ int dp_journal_append(struct dp_journal *j, uint64_t hash, const struct dp_sweep
     char line[8192], e[sizeof r->err], lab[2048];
     size_t u = (size_t)snprintf(line, sizeof line, "P\t%016" PRIx64 "\t%d", hash, r->status);
     for (size_t i = 0; i < N_SUM && u < sizeof line; i++) {
-        double v = sum_get(&r->s, i);
-        u += (size_t)(sum_fields[i].u64 ? snprintf(line + u, sizeof line - u, "\t%.0f", v)
+        double v = dp_summary_get(&r->s, i);
+        u += (size_t)(dp_summary_fields[i].integer ? snprintf(line + u, sizeof line - u, "\t%.0f", v)
                                         : snprintf(line + u, sizeof line - u, "\t%.17g", v));
     }
     clean(e, sizeof e, r->err);
@@ -208,12 +180,14 @@ void dp_journal_close(struct dp_journal *j)
 
 /* ---- the table: columns shared by HDF5 and CSV -------------------------- */
 
-enum col_kind { C_U32, C_U8, C_I32, C_F64, C_STR };
+enum col_kind { C_U32, C_U8, C_I32, C_F64, C_STR, C_I64, C_U64 };
 
 struct col {
     char name[160];
     enum col_kind k;
     size_t size, off;
+    char units[64];
+    char desc[200];
 };
 
 struct tab {
@@ -222,11 +196,14 @@ struct tab {
     size_t size;
 };
 
-static void add_col(struct tab *t, const char *name, enum col_kind k, size_t strsize)
+static void add_col(struct tab *t, const char *name, enum col_kind k, size_t strsize, const char *units,
+                    const char *desc)
 {
-    static const size_t sizes[] = { 4, 1, 4, 8, 0 };
+    static const size_t sizes[] = { 4, 1, 4, 8, 0, 8, 8 };
     struct col *c = &t->cols[t->n++];
     snprintf(c->name, sizeof c->name, "%s", name);
+    snprintf(c->units, sizeof c->units, "%s", units);
+    snprintf(c->desc, sizeof c->desc, "%s", desc);
     c->k = k;
     c->size = k == C_STR ? strsize : sizes[k];
     c->off = t->size;
@@ -240,29 +217,62 @@ static void put_num(const struct tab *t, char *row, int c, double v)
     case C_U32: { uint32_t x = (uint32_t)v; memcpy(p, &x, 4); break; }
     case C_U8: { uint8_t x = (uint8_t)v; memcpy(p, &x, 1); break; }
     case C_I32: { int32_t x = (int32_t)v; memcpy(p, &x, 4); break; }
+    case C_I64: { int64_t x = (int64_t)v; memcpy(p, &x, 8); break; }
+    case C_U64: { uint64_t x = isnan(v) ? 0 : (uint64_t)v; memcpy(p, &x, 8); break; }
     case C_F64: memcpy(p, &v, 8); break;
     default: break;
     }
 }
 
-static void put_str(const struct tab *t, char *row, int c, const char *s)
+/* A swept value as the column keeps it: integers as integers, numbers as
+ * numbers, anything else as text. */
+static void put_value(const struct tab *t, char *row, int c, const char *v)
 {
-    strncpy(row + t->cols[c].off, s, t->cols[c].size - 1);
+    char *p = row + t->cols[c].off;
+    if (t->cols[c].k == C_I64) {
+        int64_t x = strtoll(v, NULL, 10);
+        memcpy(p, &x, 8);
+    } else if (t->cols[c].k == C_F64) {
+        double x = strtod(v, NULL);
+        memcpy(p, &x, 8);
+    } else {
+        strncpy(p, v, t->cols[c].size - 1);
+    }
+}
+
+/* The column type of a swept key: C_I64 when every value is an integer,
+ * C_F64 when every value is a number, else text of the longest value. */
+static enum col_kind value_kind(const struct dp_sweep_key *key, size_t *strsize)
+{
+    int ints = 1, nums = 1;
+    *strsize = 2;
+    for (uint32_t i = 0; i < key->n; i++) {
+        const char *v = key->values[i];
+        char *end;
+        errno = 0;
+        strtoll(v, &end, 10);
+        ints &= *v && !*end && !errno;
+        strtod(v, &end);
+        nums &= *v && !*end;
+        if (strlen(v) + 1 > *strsize)
+            *strsize = strlen(v) + 1;
+    }
+    return ints ? C_I64 : nums ? C_F64 : C_STR;
 }
 
 /* Columns naming a configuration: its index, size and varied values. */
 static void config_cols(struct tab *t, const struct dp_sweep_spec *sp)
 {
-    add_col(t, "config", C_U32, 0);
-    add_col(t, "gpus", C_U32, 0);
-    add_col(t, "prefill_engines", C_U32, 0);
-    add_col(t, "decode_engines", C_U32, 0);
+    add_col(t, "config", C_U32, 0, "-", "configuration: an index into /configs");
+    add_col(t, "gpus", C_U32, 0, "GPUs", "GPUs of the configuration (all engines)");
+    add_col(t, "prefill_engines", C_U32, 0, "engines", "prefill engines");
+    add_col(t, "decode_engines", C_U32, 0, "engines", "decode engines");
     for (uint32_t k = 0; k < sp->n_keys; k++) {
-        size_t w = 2;
-        for (uint32_t i = 0; i < sp->keys[k].n; i++)
-            if (strlen(sp->keys[k].values[i]) + 1 > w)
-                w = strlen(sp->keys[k].values[i]) + 1;
-        add_col(t, sp->keys[k].name, C_STR, w);
+        size_t w;
+        char desc[200];
+        snprintf(desc, sizeof desc, "swept value of the scenario key %s", sp->keys[k].name);
+        enum col_kind kind = value_kind(&sp->keys[k], &w);
+        add_col(t, sp->keys[k].name, kind, w, dp_sweep_key_units(sp->keys[k].name), desc);
     }
 }
 
@@ -275,33 +285,35 @@ static int put_config(const struct tab *t, char *row, const struct dp_sweep_spec
     put_num(t, row, c++, pe);
     put_num(t, row, c++, de);
     for (uint32_t k = 0; k < sp->n_keys; k++)
-        put_str(t, row, c++, sp->keys[k].values[dp_sweep_value_index(sp, cfg, k)]);
+        put_value(t, row, c++, sp->keys[k].values[dp_sweep_value_index(sp, cfg, k)]);
     return c;
 }
 
 static void sum_cols(struct tab *t)
 {
     for (size_t i = 0; i < N_SUM; i++)
-        add_col(t, sum_fields[i].name, C_F64, 0);
+        add_col(t, dp_summary_fields[i].name, dp_summary_fields[i].integer ? C_U64 : C_F64, 0,
+                dp_summary_fields[i].units, dp_summary_fields[i].description);
 }
 
 static int put_sum(const struct tab *t, char *row, const struct dp_sweep_res *r, int c)
 {
     for (size_t i = 0; i < N_SUM; i++)
-        put_num(t, row, c++, r ? sum_get(&r->s, i) : NAN);
+        put_num(t, row, c++, r ? dp_summary_get(&r->s, i) : NAN);
     return c;
 }
 
 static void points_tab(struct tab *t, const struct dp_sweep_table *in)
 {
     const struct dp_sweep_spec *sp = in->sp;
-    add_col(t, "point", C_U32, 0);
+    add_col(t, "point", C_U32, 0, "-", "row number");
     config_cols(t, sp);
-    add_col(t, "probe", C_U32, 0);
+    add_col(t, "probe", C_U32, 0, "-", "the probe's number within its configuration, from 0");
     if (sp->goal.kind == DP_GOAL_MAX_RATE)
-        add_col(t, sp->goal.rate_key, C_F64, 0);
-    add_col(t, "meets_slo", C_U8, 0);
-    add_col(t, "status", C_I32, 0);
+        add_col(t, sp->goal.rate_key, C_F64, 0, dp_sweep_key_units(sp->goal.rate_key),
+                "the rate probed (the goal's rate_key)");
+    add_col(t, "meets_slo", C_U8, 0, "0 or 1", "1: SLO attainment at or above the goal's slo_attainment");
+    add_col(t, "status", C_I32, 0, "-", "0: simulated; 1: the simulation failed (counts as missing the SLO)");
     sum_cols(t);
 }
 
@@ -321,12 +333,15 @@ static void points_row(const struct tab *t, char *row, const struct dp_sweep_tab
 
 static void configs_tab(struct tab *t, const struct dp_sweep_table *in)
 {
+    const char *ru = in->sp->goal.kind == DP_GOAL_MAX_RATE ? dp_sweep_key_units(in->sp->goal.rate_key) : "-";
     config_cols(t, in->sp);
-    add_col(t, "evaluated", C_U8, 0);
-    add_col(t, "meets_slo", C_U8, 0);
-    add_col(t, "capacity", C_F64, 0);
-    add_col(t, "capped", C_U8, 0);
-    add_col(t, "probes", C_U32, 0);
+    add_col(t, "evaluated", C_U8, 0, "0 or 1", "1: at least one point of it was simulated");
+    add_col(t, "meets_slo", C_U8, 0, "0 or 1", "1: within SLO (max_rate: at rate_lo or above)");
+    add_col(t, "capacity", C_F64, 0, ru,
+            "max_rate: the largest rate_key value within SLO; 0: not even rate_lo (below it); "
+            "NaN: the search did not finish");
+    add_col(t, "capped", C_U8, 0, "0 or 1", "1: rate_hi itself was within SLO (the capacity is at least that)");
+    add_col(t, "probes", C_U32, 0, "-", "points simulated for it");
     sum_cols(t);
 }
 
@@ -361,6 +376,7 @@ static hid_t h5_type(const struct tab *t)
         const struct col *c = &t->cols[i];
         hid_t m = c->k == C_U32 ? H5Tcopy(H5T_NATIVE_UINT32) : c->k == C_U8 ? H5Tcopy(H5T_NATIVE_UINT8)
                 : c->k == C_I32 ? H5Tcopy(H5T_NATIVE_INT32) : c->k == C_F64 ? H5Tcopy(H5T_NATIVE_DOUBLE)
+                : c->k == C_I64 ? H5Tcopy(H5T_NATIVE_INT64) : c->k == C_U64 ? H5Tcopy(H5T_NATIVE_UINT64)
                 : H5Tcopy(H5T_C_S1);
         if (c->k == C_STR)
             H5Tset_size(m, c->size);
@@ -370,12 +386,15 @@ static hid_t h5_type(const struct tab *t)
     return ty;
 }
 
-static int h5_table(hid_t f, const char *name, const struct tab *t, const char *data, size_t n)
+static int h5_table(hid_t f, const char *name, const struct tab *t, const char *data, size_t n,
+                    const char *desc)
 {
     hid_t ty = h5_type(t);
     hsize_t d[1] = { n };
-    int rc = dp_h5_dataset(f, name, ty, 1, d, data);
+    int rc = dp_h5_dataset(f, name, ty, 1, d, data) || dp_h5_describe(f, name, NULL, NULL, desc);
     H5Tclose(ty);
+    for (int i = 0; !rc && i < t->n; i++)
+        rc = dp_h5_describe(f, name, t->cols[i].name, t->cols[i].units, t->cols[i].desc);
     return rc;
 }
 
@@ -408,8 +427,12 @@ static int write_h5(const char *path, const struct dp_sweep_table *in, const str
     hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     if (f < 0)
         return -1;
-    int rc = h5_attrs(f, in) || h5_table(f, "points", tp, pts, in->n_rows) ||
-             h5_table(f, "configs", tc, cfgs, in->n_cfgs);
+    int rc = h5_attrs(f, in) ||
+             h5_table(f, "points", tp, pts, in->n_rows,
+                      "one row per simulated point, in (configuration, probe) order") ||
+             h5_table(f, "configs", tc, cfgs, in->n_cfgs,
+                      "one row per configuration: its answer and the figures of its representative "
+                      "point (its only point; max_rate: the one at its capacity)");
     if (H5Fclose(f) < 0)
         rc = 1;
     if (rc || rename(tmp, path)) {
@@ -441,8 +464,12 @@ static void csv_cell(FILE *fp, const struct col *c, const char *row)
     const char *p = row + c->off;
     uint32_t u;
     int32_t i;
+    int64_t l;
+    uint64_t ul;
     double d;
     switch (c->k) {
+    case C_I64: memcpy(&l, p, 8); fprintf(fp, "%" PRId64, l); break;
+    case C_U64: memcpy(&ul, p, 8); fprintf(fp, "%" PRIu64, ul); break;
     case C_U32: memcpy(&u, p, 4); fprintf(fp, "%u", u); break;
     case C_U8: fprintf(fp, "%u", (unsigned)*(const uint8_t *)p); break;
     case C_I32: memcpy(&i, p, 4); fprintf(fp, "%d", i); break;
