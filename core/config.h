@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <yaml.h>
 
-#include "core/errors.h"
+#include "base/errors.h"
 
 enum dp_cfg_type {
     DP_CFG_SECTION = 0,  /* a mapping of further keys */

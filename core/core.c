@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/grow.h"
+
 #define NS 1e9
 
 void core_fail(struct dp_core *c, int code, const char *fmt, ...)
@@ -169,8 +171,9 @@ int dp_core_create(struct dp_core **out, const struct dp_scenario *sc,
     c->plat = plat;
     c->kv_tok = dp_kv_bytes_per_token(&sc->model);
     c->kv_tok_layer = dp_kv_bytes_per_token_layer(&sc->model);
-    dp_kvindex_init(&c->index);
     int rc = take_ops(c, ops, err);
+    if (!rc && dp_kvindex_init(&c->index))
+        rc = dp_err_set(err, DP_ENOMEM, "out of memory for the KV block index");
     if (!rc)
         rc = create_engines(c, err);
     if (rc)
@@ -292,14 +295,11 @@ static struct dp_request *request_alloc(struct dp_core *c)
     if (r) {
         c->free_reqs = r->next_free;
     } else {
-        if (c->n_all_reqs == c->cap_all_reqs) {
-            size_t cap = c->cap_all_reqs ? c->cap_all_reqs * 2 : 256;
-            struct dp_request **p = realloc(c->all_reqs, cap * sizeof *p);
-            if (!p)
-                return NULL;
-            c->all_reqs = p;
-            c->cap_all_reqs = cap;
-        }
+        struct dp_request **all = dp_grow(c->all_reqs, &c->cap_all_reqs, c->n_all_reqs + 1,
+                                          sizeof *all, 256);
+        if (!all)
+            return NULL;
+        c->all_reqs = all;
         if (!(r = malloc(sizeof *r)))
             return NULL;
         c->all_reqs[c->n_all_reqs++] = r;

@@ -6,7 +6,7 @@
 
 #include <stdint.h>
 
-#include "core/errors.h"
+#include "base/errors.h"
 #include "core/platform.h"
 #include "core/scenario.h"
 #include "traces/workload.h"

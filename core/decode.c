@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/grow.h"
+
 void core_handoff_start(struct dp_core *c, struct dp_request *r)
 {
     struct dp_engine *de = core_engine(c, r->de);
@@ -61,14 +63,11 @@ void core_admit_pump(struct dp_core *c, struct dp_engine *de)
 
 static int running_add(struct dp_engine *de, struct dp_request *r)
 {
-    if (de->n_running == de->cap_running) {
-        uint32_t cap = de->cap_running ? de->cap_running * 2 : 64;
-        struct dp_request **p = realloc(de->running, cap * sizeof *p);
-        if (!p)
-            return -1;
-        de->running = p;
-        de->cap_running = cap;
-    }
+    struct dp_request **run = dp_grow(de->running, &de->cap_running, de->n_running + 1,
+                                      sizeof *run, 64);
+    if (!run)
+        return DP_ENOMEM;
+    de->running = run;
     de->running[de->n_running++] = r;
     de->ctx_tokens += (uint64_t)r->input_tokens + r->tokens_out;
     return 0;

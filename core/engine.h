@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#include "core/fifo.h"
+#include "base/fifo.h"
 #include "core/platform.h"
 #include "models/model.h"
 
@@ -34,7 +34,8 @@ struct dp_engine {
     /* Decode engines. */
     struct dp_fifo admit_q;     /* requests waiting for HBM room to start handoff */
     struct dp_request **running;
-    uint32_t n_running, cap_running;
+    uint32_t n_running;
+    size_t cap_running;
     uint32_t n_incoming;        /* admitted, KV still moving in */
     uint64_t ctx_tokens;        /* sum of running contexts */
     int stepping;

@@ -1,21 +1,22 @@
 /* The KV block index: which prefix blocks storage holds. Keys are block
- * hash ids (Mooncake traces) or (session, block) keys of agent sessions.
- * An open-addressing hash set of 64-bit keys; storage is the home of every
- * block and is unbounded, so nothing is ever evicted. */
+ * hash ids (Mooncake traces) or (session, block) keys of agent sessions: a
+ * set of 64-bit keys (base/u64map.h). Storage is the home of every block
+ * and is unbounded, so nothing is ever evicted. */
 #ifndef DP_KVINDEX_H
 #define DP_KVINDEX_H
 
-#include <stddef.h>
 #include <stdint.h>
 
+#include "base/u64map.h"
+
 struct dp_kvindex {
-    uint64_t *keys;      /* 0 marks an empty slot; key 0 is stored as has_zero */
-    size_t cap, n;
-    int has_zero;
+    struct dp_u64map set;
 };
 
-void dp_kvindex_init(struct dp_kvindex *ix);
+/* 0 or DP_ENOMEM. */
+int dp_kvindex_init(struct dp_kvindex *ix);
 void dp_kvindex_free(struct dp_kvindex *ix);
+/* 0 or DP_ENOMEM. */
 int dp_kvindex_insert(struct dp_kvindex *ix, uint64_t key);
 int dp_kvindex_contains(const struct dp_kvindex *ix, uint64_t key);
 /* Number of leading keys present. */

@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/errors.h"
+#include "base/grow.h"
+
 const char *const dp_series_names[DP_S_N] = {
     "snic_rx_util", "snic_tx_util", "cnic_rx_util", "cnic_tx_util", "pcie_h2d_util",
     "read_queue_bytes", "pending", "hbm_kv_bytes", "dram_kv_bytes",
@@ -36,14 +39,10 @@ void dp_metrics_free(struct dp_metrics *m)
 
 int dp_metrics_add(struct dp_metrics *m, const struct dp_req_rec *r)
 {
-    if (m->n_recs == m->cap_recs) {
-        size_t cap = m->cap_recs ? m->cap_recs * 2 : 1024;
-        struct dp_req_rec *p = realloc(m->recs, cap * sizeof *p);
-        if (!p)
-            return -1;
-        m->recs = p;
-        m->cap_recs = cap;
-    }
+    struct dp_req_rec *recs = dp_grow(m->recs, &m->cap_recs, m->n_recs + 1, sizeof *recs, 1024);
+    if (!recs)
+        return DP_ENOMEM;
+    m->recs = recs;
     m->recs[m->n_recs++] = *r;
     return 0;
 }
@@ -51,15 +50,16 @@ int dp_metrics_add(struct dp_metrics *m, const struct dp_req_rec *r)
 int dp_metrics_sample(struct dp_metrics *m, double t, size_t *row)
 {
     if (m->n_samples == m->cap_samples) {
-        size_t cap = m->cap_samples ? m->cap_samples * 2 : 256;
-        double *pt = realloc(m->t, cap * sizeof *pt);
+        /* the times set the capacity; the series follow, n_engines per sample */
+        size_t cap = m->cap_samples;
+        double *pt = dp_grow(m->t, &cap, m->n_samples + 1, sizeof *pt, 256);
         if (!pt)
-            return -1;
+            return DP_ENOMEM;
         m->t = pt;
         for (int k = 0; k < DP_S_N; k++) {
             double *p = realloc(m->series[k], cap * m->n_engines * sizeof *p);
             if (!p)
-                return -1;
+                return DP_ENOMEM;
             m->series[k] = p;
         }
         m->cap_samples = cap;

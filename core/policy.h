@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "core/engine.h"
-#include "core/errors.h"
+#include "base/errors.h"
 #include "core/request.h"
 #include "core/scenario.h"
 

@@ -6,7 +6,7 @@
 
 #include <stdio.h>
 
-#include "core/errors.h"
+#include "base/errors.h"
 #include "core/metrics.h"
 #include "core/scenario.h"
 

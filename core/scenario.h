@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "core/config.h"
-#include "core/errors.h"
+#include "base/errors.h"
 #include "models/model.h"
 #include "traces/trace.h"
 

@@ -141,7 +141,7 @@ static void dp_bc_shuffle(uint32_t *v, uint32_t n, uint64_t *state)
     for (uint32_t i = 0; i < n; i++)
         v[i] = i;
     for (uint32_t i = n - 1; i > 0; i--) {
-        *state = dp_kv_mix(*state + DP_KV_GOLDEN);
+        *state = dp_mix64(*state + DP_KV_GOLDEN);
         uint32_t j = (uint32_t)(*state % (i + 1));
         uint32_t t = v[i];
         v[i] = v[j];

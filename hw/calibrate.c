@@ -308,7 +308,7 @@ static double dp_write_file(const char *path, size_t bytes, int direct)
         return -1;
     }
     for (size_t i = 0; i < chunk / 8; i++)
-        ((uint64_t *)buf)[i] = dp_kv_mix(i);  /* incompressible */
+        ((uint64_t *)buf)[i] = dp_mix64(i);  /* incompressible */
     uint64_t t0 = dp_clock_ns();
     int ok = 1;
     for (size_t done = 0; done < bytes && ok; done += chunk)

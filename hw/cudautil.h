@@ -7,7 +7,7 @@
 
 #include <cuda_runtime_api.h>
 
-#include "core/errors.h"
+#include "base/errors.h"
 
 /* Fill err with "WHAT: cuda error string" and return DP_EIO (DP_ENODEV when
  * the error means there is no usable device or driver); 0 when rc is ok. */

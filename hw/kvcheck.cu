@@ -102,7 +102,7 @@ extern "C" cudaError_t dp_fill_bf16_random(void *p, size_t n, uint64_t seed,
 {
     if (n == 0)
         return cudaSuccess;
-    dp_bf16_kernel<<<1024, 256, 0, stream>>>((unsigned short *)p, n, dp_kv_mix(seed));
+    dp_bf16_kernel<<<1024, 256, 0, stream>>>((unsigned short *)p, n, dp_mix64(seed));
     return cudaGetLastError();
 }
 

@@ -7,14 +7,16 @@
  * counted. Shared by C and CUDA: every function is inline and marked for
  * both host and device.
  *
- * Word i (8 bytes) of a block is mix(seed + i * golden), seed from the tag:
- * one multiply-xorshift chain per word keeps filling and checking far faster
- * than the links being measured. */
+ * Word i (8 bytes) of a block is dp_mix64(seed + i * golden) (base/hash.h),
+ * seed from the tag: one multiply-xorshift chain per word keeps filling and
+ * checking far faster than the links being measured. */
 #ifndef DP_HW_KVFILL_H
 #define DP_HW_KVFILL_H
 
 #include <stdint.h>
 #include <stddef.h>
+
+#include "base/hash.h"
 
 #ifdef __CUDACC__
 #define DP_HD static __host__ __device__ __forceinline__
@@ -31,26 +33,15 @@ struct dp_kv_tag {
 
 #define DP_KV_GOLDEN 0x9e3779b97f4a7c15ULL
 
-/* splitmix64's finaliser: a bijection with good avalanche. */
-DP_HD uint64_t dp_kv_mix(uint64_t x)
-{
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebULL;
-    x ^= x >> 31;
-    return x;
-}
-
 DP_HD uint64_t dp_kv_seed(uint64_t session, uint32_t block, uint32_t layer)
 {
-    uint64_t s = dp_kv_mix(session ^ 0x5a17c0de5a17c0deULL);
-    return dp_kv_mix(s ^ (((uint64_t)block << 24) | (uint64_t)layer));
+    uint64_t s = dp_mix64(session ^ 0x5a17c0de5a17c0deULL);
+    return dp_mix64(s ^ (((uint64_t)block << 24) | (uint64_t)layer));
 }
 
 DP_HD uint64_t dp_kv_word(uint64_t seed, uint64_t i)
 {
-    return dp_kv_mix(seed + i * DP_KV_GOLDEN);
+    return dp_mix64(seed + i * DP_KV_GOLDEN);
 }
 
 /* Fill `bytes` (a multiple of 8) of a block with its content. */

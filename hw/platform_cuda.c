@@ -56,49 +56,33 @@ static dp_time_t hw_now(void *pp)
     return dp_clock_ns() - p->t0;
 }
 
-static void heap_swap(struct dp_hwplat *p, uint32_t a, uint32_t b)
+static void timer_fired(struct dp_ev *ev, void *ctx)
 {
-    struct dp_timer *t = p->heap[a];
-    p->heap[a] = p->heap[b];
-    p->heap[b] = t;
+    struct hw_tmr *tm = ctx;
+    struct dp_hwplat *p = tm->p;
+    struct dp_timer *t = tm->t;
+    tm->next = p->free_tmrs;
+    p->free_tmrs = tm;
+    dp_core_on_timer(p->core, t);
 }
 
 static int hw_timer(void *pp, struct dp_timer *t)
 {
     struct dp_hwplat *p = pp;
-    if (p->nheap == p->capheap) {
-        uint32_t cap = p->capheap ? p->capheap * 2 : 1024;
-        struct dp_timer **h = realloc(p->heap, cap * sizeof *h);
-        if (!h)
-            return DP_ENOMEM;
-        p->heap = h;
-        p->capheap = cap;
+    struct hw_tmr *tm = p->free_tmrs;
+    if (tm)
+        p->free_tmrs = tm->next;
+    else if (!(tm = malloc(sizeof *tm)))
+        return DP_ENOMEM;
+    tm->t = t;
+    tm->p = p;
+    dp_ev_init(&tm->ev, timer_fired, tm);
+    int rc = dp_evq_schedule(&p->timers, &tm->ev, t->at);
+    if (rc) {
+        tm->next = p->free_tmrs;
+        p->free_tmrs = tm;
     }
-    uint32_t i = p->nheap++;
-    p->heap[i] = t;
-    while (i > 0 && p->heap[(i - 1) / 2]->at > p->heap[i]->at) {
-        heap_swap(p, i, (i - 1) / 2);
-        i = (i - 1) / 2;
-    }
-    return 0;
-}
-
-static struct dp_timer *heap_pop(struct dp_hwplat *p)
-{
-    struct dp_timer *top = p->heap[0];
-    p->heap[0] = p->heap[--p->nheap];
-    for (uint32_t i = 0;;) {
-        uint32_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < p->nheap && p->heap[l]->at < p->heap[m]->at)
-            m = l;
-        if (r < p->nheap && p->heap[r]->at < p->heap[m]->at)
-            m = r;
-        if (m == i)
-            break;
-        heap_swap(p, i, m);
-        i = m;
-    }
-    return top;
+    return rc;
 }
 
 static void hw_counters(void *pp, int32_t engine, struct dp_link_counters *out)
@@ -206,8 +190,10 @@ static int reap(struct dp_hwplat *p)
 static int fire_timers(struct dp_hwplat *p)
 {
     int n = 0;
-    while (p->nheap && p->heap[0]->at <= hw_now(p) && !p->failed) {
-        dp_core_on_timer(p->core, heap_pop(p));
+    struct dp_ev *ev;
+    while ((ev = dp_evq_peek(&p->timers)) && ev->t <= hw_now(p) && !p->failed) {
+        dp_evq_pop(&p->timers);
+        ev->fn(ev, ev->ctx);
         n++;
     }
     return n;
@@ -239,15 +225,16 @@ int dp_hwplat_loop(struct dp_hwplat *p, volatile sig_atomic_t *interrupt, struct
                               "%llu of %llu requests done", p->o.max_wall_s,
                               (unsigned long long)dp_core_requests_done(p->core),
                               (unsigned long long)dp_core_requests_total(p->core));
-        if (!n && !p->live && !p->nheap && !dp_core_done(p->core))
+        if (!n && !p->live && !p->timers.n && !dp_core_done(p->core))
             return dp_err_set(err, DP_ESTATE, "hw run stalled at t=%.3f s with %llu of %llu "
                               "requests done: nothing in flight", hw_now(p) / 1e9,
                               (unsigned long long)dp_core_requests_done(p->core),
                               (unsigned long long)dp_core_requests_total(p->core));
         if (!n) {   /* idle: wait for I/O a little, or until the next timer */
             uint64_t w = 50000;
-            if (p->nheap && p->heap[0]->at > hw_now(p) && p->heap[0]->at - hw_now(p) < w)
-                w = p->heap[0]->at - hw_now(p);
+            struct dp_ev *next = dp_evq_peek(&p->timers);
+            if (next && next->t > hw_now(p) && next->t - hw_now(p) < w)
+                w = next->t - hw_now(p);
             poll_io(p, w);
         }
         if (p->o.progress && dp_clock_ns() > next_show) {
@@ -406,6 +393,11 @@ int dp_hwplat_create(struct dp_hwplat **out, const struct dp_scenario *sc,
         free(p);
         return dp_err_set(err, DP_ENOMEM, "out of memory");
     }
+    if (dp_evq_init(&p->timers)) {
+        free(p->eng);
+        free(p);
+        return dp_err_set(err, DP_ENOMEM, "out of memory");
+    }
     p->sc = sc;
     p->o = *o;
     p->n_eng = n_eng;
@@ -527,7 +519,15 @@ int dp_hwplat_destroy(struct dp_hwplat *p, struct dp_err *err)
     }
     dp_store_close(p->store);
     free(p->eng);
-    free(p->heap);
+    struct dp_ev *ev;
+    while ((ev = dp_evq_pop(&p->timers)))   /* armed, never fired: the run stopped */
+        free(ev->ctx);
+    dp_evq_free(&p->timers);
+    while (p->free_tmrs) {
+        struct hw_tmr *tm = p->free_tmrs;
+        p->free_tmrs = tm->next;
+        free(tm);
+    }
     free(p);
     return rc;
 }

@@ -14,7 +14,7 @@
  *
  * Every op completes through the progress loop (never inside the op call):
  * GPU work by a polled event, storage I/O by the reader pool's completion
- * list, timers from a heap; its status says how it went (core/platform.h).
+ * list, timers from base's event queue; its status says how it went (core/platform.h).
  * Two kinds of failure:
  *  - an op's own (an arena full, a block the store could not read or
  *    write): that op completes with a negative status, core fails or
@@ -33,6 +33,7 @@
 #include <cublas_v2.h>
 #include <stdint.h>
 
+#include "base/evq.h"
 #include "hw/cudautil.h"
 #include "hw/kvfill.h"
 #include "hw/platform_cuda.h"
@@ -80,6 +81,14 @@ struct hw_req {
 };
 enum { HW_PE_DRAM, HW_DE_DRAM, HW_PE_HBM, HW_DE_HBM };
 
+/* A timer core armed, on the platform's event queue. */
+struct hw_tmr {
+    struct dp_ev ev;
+    struct dp_timer *t;
+    struct dp_hwplat *p;
+    struct hw_tmr *next;              /* free list */
+};
+
 /* One op in flight: a transfer or a compute, its GPU part (events) and its
  * I/O part (store requests), and the pinned (src, dst, tag) arrays its
  * kernels read. */
@@ -114,8 +123,8 @@ struct dp_hwplat {
     struct dp_store *store;
     struct dp_store_pool *pool;
     uint64_t t0;
-    struct dp_timer **heap;
-    uint32_t nheap, capheap;
+    struct dp_evq timers;             /* core's timers, by (time, arming order) */
+    struct hw_tmr *free_tmrs;
     struct hw_op *live, *free_ops;
     struct hw_req *reqs;
     uint32_t L, bt;

@@ -18,7 +18,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "core/errors.h"
+#include "base/errors.h"
 #include "core/platform.h"
 
 struct dp_verbs_lane_cfg {

@@ -23,8 +23,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/errors.h"
-#include "sim/evq.h"
+#include "base/errors.h"
+#include "base/evq.h"
 #include "sim/links.h"
 
 struct slot {

@@ -43,7 +43,7 @@
 
 #include "core/core.h"
 #include "core/engine.h"
-#include "core/errors.h"
+#include "base/errors.h"
 #include "core/metrics.h"
 #include "sim/links.h"
 #include "traces/workload.h"

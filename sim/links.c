@@ -34,7 +34,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/errors.h"
+#include "base/errors.h"
+#include "base/grow.h"
 
 /* One flow's membership in one link's list. pprev points at the previous
  * node's next field (or the link's head), so unlinking needs no search. */
@@ -131,14 +132,10 @@ static int reserve_links(struct dp_net *n, uint32_t want)
 static int reserve_flows(struct dp_net *n, size_t want)
 {
     struct net_scratch *s = scr(n);
-    if (want <= s->cap_flows)
-        return 0;
-    size_t cap = s->cap_flows ? s->cap_flows * 2 : 256;
-    while (cap < want)
-        cap *= 2;
-    if (GROW(s->flows, cap))
+    struct dp_flow **f = dp_grow(s->flows, &s->cap_flows, want, sizeof *f, 256);
+    if (!f)
         return DP_ENOMEM;
-    s->cap_flows = cap;
+    s->flows = f;
     return 0;
 }
 

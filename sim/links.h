@@ -46,7 +46,7 @@
 #include <stdint.h>
 #include <stddef.h>
 
-#include "evq.h"
+#include "base/evq.h"
 
 #define DP_PATH_MAX 4
 #define DP_LANES 2

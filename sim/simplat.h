@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #include "core/core.h"
-#include "sim/evq.h"
+#include "base/evq.h"
 #include "sim/links.h"
 
 enum { L_SNIC_RX, L_SNIC_TX, L_CNIC_RX, L_CNIC_TX, L_PCIE_H2D, L_PCIE_D2H, L_PER_ENGINE };

@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/grow.h"
+#include "base/u64map.h"
 #include "sim/cli.h"
 #include "sim/plot.h"
 #include "sim/sweep_plan.h"
@@ -62,9 +64,7 @@ struct sweep {
     size_t n_rows, cap_rows;
     size_t *waiting;            /* rows whose point is still running */
     size_t n_waiting, cap_waiting;
-    uint64_t *hkeys;            /* hash -> point: open addressing */
-    uint32_t *hvals;
-    size_t hcap;
+    struct dp_u64map by_hash;   /* point hash -> index in pts */
     size_t simulated, journaled, shared;
     double t0, last_draw;
     int progress;
@@ -80,61 +80,26 @@ static double now_s(void)
 
 /* ---- points by hash ------------------------------------------------------ */
 
-static uint32_t *slot_of(struct sweep *s, uint64_t h)
-{
-    size_t i = (size_t)(h ^ (h >> 29)) & (s->hcap - 1);
-    while (s->hvals[i] != UINT32_MAX && s->hkeys[i] != h)
-        i = (i + 1) & (s->hcap - 1);
-    s->hkeys[i] = h;
-    return &s->hvals[i];
-}
-
-static int grow_hash(struct sweep *s)
-{
-    size_t cap = s->hcap ? s->hcap * 2 : 1024;
-    uint64_t *k = malloc(cap * sizeof *k);
-    uint32_t *v = malloc(cap * sizeof *v);
-    if (!k || !v) {
-        free(k);
-        free(v);
-        return DP_ENOMEM;
-    }
-    memset(v, 0xff, cap * sizeof *v);
-    free(s->hkeys);
-    free(s->hvals);
-    s->hkeys = k;
-    s->hvals = v;
-    s->hcap = cap;
-    for (size_t p = 0; p < s->n_pts; p++)
-        *slot_of(s, s->pts[p].hash) = (uint32_t)p;
-    return 0;
-}
-
 /* The point with this hash, created (not done) if new; *is_new says which. */
 static int point_for(struct sweep *s, uint64_t h, const char *text, uint32_t *out, int *is_new)
 {
-    if ((s->n_pts + 1) * 2 > s->hcap && grow_hash(s))
-        return DP_ENOMEM;
-    uint32_t *slot = slot_of(s, h);
-    *is_new = *slot == UINT32_MAX;
+    uint64_t known;
+    *is_new = !dp_u64map_get(&s->by_hash, h, &known);
     if (!*is_new) {
-        *out = *slot;
+        *out = (uint32_t)known;
         return 0;
     }
-    if (s->n_pts == s->cap_pts) {
-        size_t cap = s->cap_pts ? s->cap_pts * 2 : 256;
-        struct point *p = realloc(s->pts, cap * sizeof *p);
-        if (!p)
-            return DP_ENOMEM;
-        s->pts = p;
-        s->cap_pts = cap;
-    }
+    struct point *grown = dp_grow(s->pts, &s->cap_pts, s->n_pts + 1, sizeof *grown, 256);
+    if (!grown)
+        return DP_ENOMEM;
+    s->pts = grown;
+    if (dp_u64map_put(&s->by_hash, h, s->n_pts))
+        return DP_ENOMEM;
     struct point *p = &s->pts[s->n_pts];
     memset(p, 0, sizeof *p);
     p->hash = h;
     if (text && !(p->text = strdup(text)))
         return DP_ENOMEM;
-    *slot = (uint32_t)s->n_pts;
     *out = (uint32_t)s->n_pts++;
     return 0;
 }
@@ -231,14 +196,10 @@ static void draw(struct sweep *s, int final)
 
 static int add_row(struct sweep *s, const struct dp_probe *pr, uint32_t point)
 {
-    if (s->n_rows == s->cap_rows) {
-        size_t cap = s->cap_rows ? s->cap_rows * 2 : 256;
-        struct row *r = realloc(s->rows, cap * sizeof *r);
-        if (!r)
-            return DP_ENOMEM;
-        s->rows = r;
-        s->cap_rows = cap;
-    }
+    struct row *r = dp_grow(s->rows, &s->cap_rows, s->n_rows + 1, sizeof *r, 256);
+    if (!r)
+        return DP_ENOMEM;
+    s->rows = r;
     s->rows[s->n_rows++] = (struct row){ *pr, point, 0 };
     return 0;
 }
@@ -281,14 +242,10 @@ static int take_probe(struct sweep *s, const struct dp_probe *pr, struct dp_err 
         finish_row(s, &s->rows[s->n_rows - 1]);
         return 0;
     }
-    if (s->n_waiting == s->cap_waiting) {
-        size_t cap = s->cap_waiting ? s->cap_waiting * 2 : 64;
-        size_t *w = realloc(s->waiting, cap * sizeof *w);
-        if (!w)
-            return dp_err_set(err, DP_ENOMEM, "out of memory");
-        s->waiting = w;
-        s->cap_waiting = cap;
-    }
+    size_t *w = dp_grow(s->waiting, &s->cap_waiting, s->n_waiting + 1, sizeof *w, 64);
+    if (!w)
+        return dp_err_set(err, DP_ENOMEM, "out of memory");
+    s->waiting = w;
     s->waiting[s->n_waiting++] = s->n_rows - 1;
     if (!is_new)   /* in flight for another configuration: wait for it */
         return 0;
@@ -658,8 +615,7 @@ static void sweep_free(struct sweep *s)
     free(s->pts);
     free(s->rows);
     free(s->waiting);
-    free(s->hkeys);
-    free(s->hvals);
+    dp_u64map_free(&s->by_hash);
     free(s->cfgs);
     dp_plan_free(&s->plan);
     dp_sweep_spec_free(&s->sp);

@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "core/errors.h"
+#include "base/errors.h"
 #include "core/scenario.h"
 #include "sim/sweep_store.h"
 

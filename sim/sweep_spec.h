@@ -30,7 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/errors.h"
+#include "base/errors.h"
 #include "core/scenario.h"
 
 #define DP_SWEEP_MAX_KEYS 16

@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/errors.h"
+#include "base/errors.h"
 #include "core/metrics.h"
 #include "sim/sweep_spec.h"
 

@@ -40,8 +40,8 @@ struct pending {
 
 struct reader {
     struct dp_tr_dag dag;
-    struct dp_tr_map id_row;       /* hash of request_id -> row (names compared) */
-    struct dp_tr_map session;      /* hash of session_id -> first row */
+    struct dp_u64map id_row;       /* hash of request_id -> row (names compared) */
+    struct dp_u64map session;      /* hash of session_id -> first row */
     struct dp_tr_ids ids;
     char *strs;                    /* wait_for / branches names, NUL-separated */
     size_t n_strs, cap_strs;
@@ -64,7 +64,7 @@ static uint64_t str_hash(const char *s)
 static long find_row(const struct reader *rd, const char *id)
 {
     uint64_t key = str_hash(id), row;
-    while (dp_tr_map_get(&rd->id_row, key, &row)) {
+    while (dp_u64map_get(&rd->id_row, key, &row)) {
         if (!strcmp(rd->dag.names + rd->dag.rows[row].name_off, id))
             return (long)row;
         key++;
@@ -75,24 +75,9 @@ static long find_row(const struct reader *rd, const char *id)
 static int put_row(struct reader *rd, const char *id, size_t row)
 {
     uint64_t key = str_hash(id), other;
-    while (dp_tr_map_get(&rd->id_row, key, &other))
+    while (dp_u64map_get(&rd->id_row, key, &other))
         key++;
-    return dp_tr_map_put(&rd->id_row, key, row);
-}
-
-static int grow(void **p, size_t *cap, size_t n, size_t sz)
-{
-    if (n <= *cap)
-        return 0;
-    size_t c = *cap ? *cap : 256;
-    while (c < n)
-        c *= 2;
-    void *q = realloc(*p, c * sz);
-    if (!q)
-        return DP_ENOMEM;
-    *p = q;
-    *cap = c;
-    return 0;
+    return dp_u64map_put(&rd->id_row, key, row);
 }
 
 /* A field under its name or the upstream alias Dynamo also accepts. */
@@ -140,14 +125,14 @@ static int read_names(struct reader *rd, const struct dp_tr_at *at, const json_t
         size_t len = strlen(s) + 1;
         if (len != json_string_length(e) + 1)
             return dp_tr_fail(at, field, "element %zu holds a NUL character", i);
-        if (grow((void **)&rd->strs, &rd->cap_strs, rd->n_strs + len, 1))
+        if (DP_GROW(rd->strs, rd->cap_strs, rd->n_strs + len, 256))
             return dp_err_set(at->err, DP_ENOMEM, "%s:%lu: out of memory", at->path, at->line);
         memcpy(rd->strs + rd->n_strs, s, len);
         rd->n_strs += len;
     }
     if (n == 0)
         return 0;
-    if (grow((void **)&rd->pend, &rd->cap_pend, rd->n_pend + 1, sizeof *rd->pend))
+    if (DP_GROW(rd->pend, rd->cap_pend, rd->n_pend + 1, 256))
         return dp_err_set(at->err, DP_ENOMEM, "%s:%lu: out of memory", at->path, at->line);
     rd->pend[rd->n_pend++] = (struct pending){row, off, n, branch};
     return 0;
@@ -226,11 +211,11 @@ static int read_row(void *ctx, const struct dp_tr_at *at, json_t *rec)
         uint64_t key = str_hash(json_string_value(v)), first;
         /* a hash collision between two session ids merges them: harmless,
          * sessions only group requests for statistics */
-        if (dp_tr_map_get(&rd->session, key, &first)) {
+        if (dp_u64map_get(&rd->session, key, &first)) {
             if (dp_tr_dag_same(&rd->dag, (size_t)idx, (size_t)first))
                 return dp_err_set(at->err, DP_ENOMEM, "%s:%lu: out of memory", at->path,
                                   at->line);
-        } else if (dp_tr_map_put(&rd->session, key, (uint64_t)idx)) {
+        } else if (dp_u64map_put(&rd->session, key, (uint64_t)idx)) {
             return dp_err_set(at->err, DP_ENOMEM, "%s:%lu: out of memory", at->path, at->line);
         }
     }
@@ -300,7 +285,7 @@ int dp_agentic_load(const char *path, uint32_t hash_tokens, struct dp_workload *
     rd.hash_tokens = hash_tokens;
     dp_tr_dag_init(&rd.dag);
     int rc = 0;
-    if (dp_tr_map_init(&rd.id_row, 1024, 1) || dp_tr_map_init(&rd.session, 1024, 1))
+    if (dp_u64map_init(&rd.id_row, 1024, 1) || dp_u64map_init(&rd.session, 1024, 1))
         rc = dp_err_set(err, DP_ENOMEM, "%s: out of memory", path);
     if (rc == 0)
         rc = dp_tr_each_record(path, read_row, &rd, err);
@@ -318,8 +303,8 @@ int dp_agentic_load(const char *path, uint32_t hash_tokens, struct dp_workload *
         w->hash_tokens = bt;
     }
     dp_tr_dag_free(&rd.dag);
-    dp_tr_map_free(&rd.id_row);
-    dp_tr_map_free(&rd.session);
+    dp_u64map_free(&rd.id_row);
+    dp_u64map_free(&rd.session);
     free(rd.ids.v);
     free(rd.strs);
     free(rd.pend);

@@ -25,7 +25,7 @@
 
 struct reader {
     struct dp_tr_dag dag;
-    struct dp_tr_map chat_row;    /* chat_id -> row */
+    struct dp_u64map chat_row;    /* chat_id -> row */
     int64_t *parent;              /* by row: parent chat_id, -1 for a root */
     size_t cap_parent;
     struct dp_tr_ids ids;
@@ -103,7 +103,7 @@ static int read_row(void *ctx, const struct dp_tr_at *at, json_t *rec)
     const json_t *t = json_object_get(rec, "turn");
     if (t && (rc = read_id(at, t, "turn", 0, &turn)))
         return rc;
-    if (dp_tr_map_get(&rd->chat_row, (uint64_t)chat, &first))
+    if (dp_u64map_get(&rd->chat_row, (uint64_t)chat, &first))
         return dp_tr_fail(at, "chat_id", "duplicate id %" PRId64 " (first on line %lu)", chat,
                           rd->dag.rows[first].line);
     if ((rc = dp_tr_read_ids(at, json_object_get(rec, "hash_ids"), "hash_ids", &rd->ids)) ||
@@ -124,16 +124,10 @@ static int read_row(void *ctx, const struct dp_tr_at *at, json_t *rec)
     char name[32];
     snprintf(name, sizeof name, "%" PRId64, chat);
     long idx = dp_tr_dag_add(&rd->dag, &row, rd->ids.v, name);
-    if (idx < 0 || dp_tr_map_put(&rd->chat_row, (uint64_t)chat, (uint64_t)idx) != 0)
+    if (idx < 0 || dp_u64map_put(&rd->chat_row, (uint64_t)chat, (uint64_t)idx) != 0)
         return dp_err_set(at->err, DP_ENOMEM, "%s:%lu: out of memory", at->path, at->line);
-    if ((size_t)idx >= rd->cap_parent) {
-        size_t cap = rd->cap_parent ? rd->cap_parent * 2 : 1024;
-        int64_t *p = realloc(rd->parent, cap * sizeof *p);
-        if (!p)
-            return dp_err_set(at->err, DP_ENOMEM, "%s:%lu: out of memory", at->path, at->line);
-        rd->parent = p;
-        rd->cap_parent = cap;
-    }
+    if (DP_GROW(rd->parent, rd->cap_parent, (size_t)idx + 1, 1024))
+        return dp_err_set(at->err, DP_ENOMEM, "%s:%lu: out of memory", at->path, at->line);
     rd->parent[idx] = parent;
     return 0;
 }
@@ -145,7 +139,7 @@ static int link_parents(struct reader *rd, const char *path, struct dp_err *err)
         uint64_t p;
         if (rd->parent[r] < 0)
             continue;
-        if (!dp_tr_map_get(&rd->chat_row, (uint64_t)rd->parent[r], &p)) {
+        if (!dp_u64map_get(&rd->chat_row, (uint64_t)rd->parent[r], &p)) {
             struct dp_tr_at at = {path, rd->dag.rows[r].line, err};
             return dp_tr_fail(&at, "parent_chat_id",
                               "chat %" PRId64 " is not in the file (its parent request is "
@@ -169,7 +163,7 @@ int dp_bailian_load(const char *path, uint32_t hash_tokens, struct dp_workload *
     rd.hash_tokens = w->hash_tokens;
     dp_tr_dag_init(&rd.dag);
     int rc = 0;
-    if (dp_tr_map_init(&rd.chat_row, 1024, 1) || dp_tr_intern_init(&rd.chain, 4096))
+    if (dp_u64map_init(&rd.chat_row, 1024, 1) || dp_tr_intern_init(&rd.chain, 4096))
         rc = dp_err_set(err, DP_ENOMEM, "%s: out of memory", path);
     if (rc == 0)
         rc = dp_tr_each_record(path, read_row, &rd, err);
@@ -180,7 +174,7 @@ int dp_bailian_load(const char *path, uint32_t hash_tokens, struct dp_workload *
     if (rc == 0 && dp_tr_sort_sessions(w) != 0)
         rc = dp_err_set(err, DP_ENOMEM, "%s: out of memory sorting sessions", path);
     dp_tr_dag_free(&rd.dag);
-    dp_tr_map_free(&rd.chat_row);
+    dp_u64map_free(&rd.chat_row);
     dp_tr_intern_free(&rd.chain);
     free(rd.parent);
     free(rd.ids.v);

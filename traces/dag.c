@@ -28,31 +28,13 @@ void dp_tr_dag_free(struct dp_tr_dag *d)
     memset(d, 0, sizeof *d);
 }
 
-/* Grows *p (elements of size sz) to hold n; doubling. */
-static int reserve(void **p, size_t *cap, size_t n, size_t sz)
-{
-    if (n <= *cap)
-        return 0;
-    size_t c = *cap ? *cap : 64;
-    while (c < n)
-        c *= 2;
-    if (c > SIZE_MAX / sz)
-        return DP_ENOMEM;
-    void *q = realloc(*p, c * sz);
-    if (!q)
-        return DP_ENOMEM;
-    *p = q;
-    *cap = c;
-    return 0;
-}
-
 long dp_tr_dag_add(struct dp_tr_dag *d, const struct dp_tr_row *r, const uint64_t *ids,
                    const char *name)
 {
     size_t len = strlen(name) + 1;
-    if (reserve((void **)&d->rows, &d->cap, d->n + 1, sizeof *d->rows) ||
-        reserve((void **)&d->ids, &d->cap_ids, d->n_ids + r->n_hash, sizeof *d->ids) ||
-        reserve((void **)&d->names, &d->cap_names, d->n_names + len, 1))
+    if (DP_GROW(d->rows, d->cap, d->n + 1, 64) ||
+        DP_GROW(d->ids, d->cap_ids, d->n_ids + r->n_hash, 64) ||
+        DP_GROW(d->names, d->cap_names, d->n_names + len, 64))
         return -1;
     struct dp_tr_row *row = &d->rows[d->n];
     *row = *r;
@@ -68,7 +50,7 @@ long dp_tr_dag_add(struct dp_tr_dag *d, const struct dp_tr_row *r, const uint64_
 
 int dp_tr_dag_dep(struct dp_tr_dag *d, size_t row, size_t dep)
 {
-    if (reserve((void **)&d->edges, &d->cap_edges, d->n_edges + 1, sizeof *d->edges))
+    if (DP_GROW(d->edges, d->cap_edges, d->n_edges + 1, 64))
         return DP_ENOMEM;
     d->edges[d->n_edges][0] = (uint32_t)row;
     d->edges[d->n_edges][1] = (uint32_t)dep;
@@ -78,7 +60,7 @@ int dp_tr_dag_dep(struct dp_tr_dag *d, size_t row, size_t dep)
 
 int dp_tr_dag_same(struct dp_tr_dag *d, size_t a, size_t b)
 {
-    if (reserve((void **)&d->same, &d->cap_same, d->n_same + 1, sizeof *d->same))
+    if (DP_GROW(d->same, d->cap_same, d->n_same + 1, 64))
         return DP_ENOMEM;
     d->same[d->n_same][0] = (uint32_t)a;
     d->same[d->n_same][1] = (uint32_t)b;

@@ -20,16 +20,10 @@ struct hash_buf {
 
 static int hash_buf_reserve(struct hash_buf *b, size_t n)
 {
-    if (n <= b->cap)
-        return 0;
-    size_t cap = b->cap ? b->cap : 64;
-    while (cap < n)
-        cap *= 2;
-    uint64_t *p = realloc(b->ids, cap * sizeof *p);
+    uint64_t *p = dp_grow(b->ids, &b->cap, n, sizeof *p, 64);
     if (!p)
         return DP_ENOMEM;
     b->ids = p;
-    b->cap = cap;
     return 0;
 }
 

@@ -147,13 +147,8 @@ static int flatten_session(struct dp_workload *out, const struct dp_session *s, 
             t.input_tokens = input > UINT32_MAX ? UINT32_MAX : (uint32_t)input;
             ctx = (uint64_t)t.input_tokens + t.output_tokens;
             size_t n = ((size_t)t.input_tokens + bt - 1) / bt;
-            if (n > *cap_ids) {
-                uint64_t *p = realloc(*ids, n * sizeof *p);
-                if (!p)
-                    return DP_ENOMEM;
-                *ids = p;
-                *cap_ids = n;
-            }
+            if (DP_GROW(*ids, *cap_ids, n, 64))
+                return DP_ENOMEM;
             for (size_t i = 0; i < n; i++)
                 if (dp_tr_intern(blocks, index, i, &(*ids)[i]) != 0)
                     return DP_ENOMEM;

@@ -24,16 +24,10 @@ struct turn_buf {
 
 static int turn_buf_reserve(struct turn_buf *b, size_t n)
 {
-    if (n <= b->cap)
-        return 0;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < n)
-        cap *= 2;
-    struct dp_turn *p = realloc(b->t, cap * sizeof *p);
+    struct dp_turn *p = dp_grow(b->t, &b->cap, n, sizeof *p, 256);
     if (!p)
         return DP_ENOMEM;
     b->t = p;
-    b->cap = cap;
     return 0;
 }
 
@@ -90,7 +84,7 @@ static int read_turn(const struct dp_tr_at *at, json_t *t, size_t k, struct dp_t
 }
 
 static int read_session(const struct dp_tr_at *at, json_t *rec, struct turn_buf *b,
-                        struct dp_tr_map *ids, struct dp_workload *w)
+                        struct dp_u64map *ids, struct dp_workload *w)
 {
     static const char *const keys[] = {"session", "start_ms", "turns", NULL};
     int rc = check_keys(at, rec, "", keys, "session, start_ms, turns");
@@ -100,7 +94,7 @@ static int read_session(const struct dp_tr_at *at, json_t *rec, struct turn_buf 
     /* jansson integers are int64: ids above INT64_MAX cannot be read back. */
     if ((rc = dp_tr_uint(at, json_object_get(rec, "session"), "session", 0, INT64_MAX, &id)))
         return rc;
-    if (dp_tr_map_get(ids, id, &first_line))
+    if (dp_u64map_get(ids, id, &first_line))
         return dp_tr_fail(at, "session", "duplicate id %" PRIu64 " (first on line %" PRIu64 ")",
                           id, first_line);
     if ((rc = dp_tr_ms(at, json_object_get(rec, "start_ms"), "start_ms", &start_ns)))
@@ -122,7 +116,7 @@ static int read_session(const struct dp_tr_at *at, json_t *rec, struct turn_buf 
         if ((rc = read_turn(at, json_array_get(turns, k), k, &b->t[k])))
             return rc;
     struct dp_session *s = dp_workload_add(w, start_ns, 0, b->t, (uint32_t)n);
-    if (!s || dp_tr_map_put(ids, id, at->line) != 0)
+    if (!s || dp_u64map_put(ids, id, at->line) != 0)
         return dp_err_set(at->err, DP_ENOMEM, "%s:%lu: out of memory", at->path, at->line);
     s->id = id;
     return 0;
@@ -137,8 +131,8 @@ int dp_sessions_load(const char *path, struct dp_workload *w, struct dp_err *err
     if (rc)
         return rc;
     struct turn_buf b = {0};
-    struct dp_tr_map ids;
-    if (dp_tr_map_init(&ids, 1024, 1) != 0) {
+    struct dp_u64map ids;
+    if (dp_u64map_init(&ids, 1024, 1) != 0) {
         dp_tr_lines_close(&lines);
         return dp_err_set(err, DP_ENOMEM, "%s: out of memory", path);
     }
@@ -158,7 +152,7 @@ int dp_sessions_load(const char *path, struct dp_workload *w, struct dp_err *err
     if (rc == 0 && dp_tr_sort_sessions(w) != 0)
         rc = dp_err_set(err, DP_ENOMEM, "%s: out of memory sorting sessions", path);
     free(b.t);
-    dp_tr_map_free(&ids);
+    dp_u64map_free(&ids);
     dp_tr_lines_close(&lines);
     if (rc) {
         dp_workload_free(w);
@@ -175,8 +169,8 @@ static int check_writable(const char *path, const struct dp_workload *w, struct 
     if (w->n_sessions == 0)
         return dp_err_set(err, DP_EINVAL,
                           "%s: no sessions to write (an empty file is not a valid trace)", path);
-    struct dp_tr_map ids;
-    if (dp_tr_map_init(&ids, w->n_sessions, 0) != 0)
+    struct dp_u64map ids;
+    if (dp_u64map_init(&ids, w->n_sessions, 0) != 0)
         return dp_err_set(err, DP_ENOMEM, "%s: out of memory", path);
     int rc = 0;
     for (size_t i = 0; i < w->n_sessions && rc == 0; i++) {
@@ -192,10 +186,10 @@ static int check_writable(const char *path, const struct dp_workload *w, struct 
         else if (s->n_turns == 0)
             rc = dp_err_set(err, DP_EINVAL, "%s: session %" PRIu64 " has no turns", path,
                             s->id);
-        else if (dp_tr_map_get(&ids, s->id, NULL))
+        else if (dp_u64map_get(&ids, s->id, NULL))
             rc = dp_err_set(err, DP_EINVAL, "%s: session id %" PRIu64 " appears twice", path,
                             s->id);
-        else if (dp_tr_map_put(&ids, s->id, 0) != 0)
+        else if (dp_u64map_put(&ids, s->id, 0) != 0)
             rc = dp_err_set(err, DP_ENOMEM, "%s: out of memory", path);
         for (uint32_t k = 0; k < s->n_turns && rc == 0; k++)
             if (s->turns[k].append_tokens == 0)
@@ -203,7 +197,7 @@ static int check_writable(const char *path, const struct dp_workload *w, struct 
                                 "%s: session %" PRIu64 " turn %u: append_tokens is 0 "
                                 "(the format needs > 0)", path, s->id, k);
     }
-    dp_tr_map_free(&ids);
+    dp_u64map_free(&ids);
     return rc;
 }
 

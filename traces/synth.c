@@ -225,19 +225,16 @@ static int start_times(const struct dp_synth_params *p, gsl_rng *rng, double **o
         /* Poisson arrivals: exponential gaps of mean 1/rate. */
         double t = gsl_ran_exponential(rng, 1.0 / p->rate);
         while (t < p->duration_s) {
-            if (n == cap) {
-                cap = cap ? cap * 2 : 1024;
-                if (cap > SYNTH_MAX_SESSIONS * 2) {
-                    free(s);
-                    return DP_ERANGE;
-                }
-                double *g = realloc(s, cap * sizeof *g);
-                if (!g) {
-                    free(s);
-                    return DP_ENOMEM;
-                }
-                s = g;
+            if (n >= SYNTH_MAX_SESSIONS * 2) {   /* validate() bounds rate x duration */
+                free(s);
+                return DP_ERANGE;
             }
+            double *g = dp_grow(s, &cap, n + 1, sizeof *g, 1024);
+            if (!g) {
+                free(s);
+                return DP_ENOMEM;
+            }
+            s = g;
             s[n++] = t;
             t += gsl_ran_exponential(rng, 1.0 / p->rate);
         }

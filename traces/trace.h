@@ -21,7 +21,7 @@
 #include <stdint.h>
 #include <gsl/gsl_rng.h>
 
-#include "core/errors.h"
+#include "base/errors.h"
 #include "traces/workload.h"
 
 enum dp_trace_format {

@@ -1,6 +1,6 @@
 /* Private helpers of traces/: the line reader, JSON field accessors that
- * write the "FILE:LINE: field 'F': what" messages, a uint64 hash map and a
- * stable session sort. Not part of the module's interface (trace.h is). */
+ * write the "FILE:LINE: field 'F': what" messages, and a stable session
+ * sort. Not part of the module's interface (trace.h is). */
 #ifndef DP_TRACE_INTERNAL_H
 #define DP_TRACE_INTERNAL_H
 
@@ -9,7 +9,10 @@
 
 #include <jansson.h>
 
-#include "core/errors.h"
+#include "base/errors.h"
+#include "base/grow.h"
+#include "base/hash.h"
+#include "base/u64map.h"
 #include "traces/workload.h"
 
 /* Tokens per hash id in Mooncake traces, and the block size the readers give
@@ -64,27 +67,12 @@ int dp_tr_ms(const struct dp_tr_at *at, const json_t *v, const char *label,
 int dp_tr_fail(const struct dp_tr_at *at, const char *label, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* ---- uint64 -> uint64 open-addressing hash map (vals optional) ---- */
-struct dp_tr_map {
-    uint64_t *keys;
-    uint64_t *vals;     /* NULL for a plain set */
-    size_t cap, n;      /* cap: a power of two */
-    int has_empty_key;  /* the key used as the empty marker is stored aside */
-    uint64_t empty_val;
-};
-int dp_tr_map_init(struct dp_tr_map *m, size_t expect, int with_vals);
-void dp_tr_map_free(struct dp_tr_map *m);
-/* 1 and *val when present, else 0. */
-int dp_tr_map_get(const struct dp_tr_map *m, uint64_t key, uint64_t *val);
-/* Inserts or leaves an existing key unchanged; DP_ENOMEM on failure. */
-int dp_tr_map_put(struct dp_tr_map *m, uint64_t key, uint64_t val);
-
 /* Exact interning of (a, b) pairs to dense ids 0, 1, 2...: chaining
  * per-block hashes into prefix ids, and splitting a block id into finer
  * ones. Equal pairs get equal ids, distinct pairs distinct ones (the pair
  * is kept and compared; a hash collision only costs a probe). */
 struct dp_tr_intern {
-    struct dp_tr_map map;   /* mix(a, b, salt) -> id */
+    struct dp_u64map map;   /* mix(a, b, salt) -> id */
     uint64_t (*pairs)[2];   /* by id */
     size_t n, cap;
 };

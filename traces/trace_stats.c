@@ -57,7 +57,7 @@ static void closed_session(struct acc *a, const struct dp_session *s, uint64_t b
  * ids fall back to a hash set. */
 struct seen {
     uint64_t *bits;          /* NULL: use map */
-    struct dp_tr_map map;
+    struct dp_u64map map;
 };
 
 static int seen_init(struct seen *z, const struct dp_workload *w)
@@ -81,14 +81,14 @@ static int seen_init(struct seen *z, const struct dp_workload *w)
         if (z->bits)
             return 0;
     }
-    return dp_tr_map_init(&z->map, total < (1u << 20) ? total : (1u << 20), 0);
+    return dp_u64map_init(&z->map, total < (1u << 20) ? total : (1u << 20), 0);
 }
 
 static int seen_has(const struct seen *z, uint64_t id)
 {
     if (z->bits)
         return (z->bits[id / 64] >> (id % 64)) & 1;
-    return dp_tr_map_get(&z->map, id, NULL);
+    return dp_u64map_get(&z->map, id, NULL);
 }
 
 static int seen_add(struct seen *z, uint64_t id)
@@ -97,13 +97,13 @@ static int seen_add(struct seen *z, uint64_t id)
         z->bits[id / 64] |= (uint64_t)1 << (id % 64);
         return 0;
     }
-    return dp_tr_map_put(&z->map, id, 0);
+    return dp_u64map_put(&z->map, id, 0);
 }
 
 static void seen_free(struct seen *z)
 {
     free(z->bits);
-    dp_tr_map_free(&z->map);   /* zeroed when the bitmap was used */
+    dp_u64map_free(&z->map);   /* zeroed when the bitmap was used */
 }
 
 static int hashed_request(struct acc *a, const struct dp_turn *t, uint64_t bt, struct seen *z)

@@ -200,122 +200,6 @@ int dp_tr_ms(const struct dp_tr_at *at, const json_t *v, const char *label, uint
     return 0;
 }
 
-/* ------------------------------------------------------------------ map */
-
-#define MAP_EMPTY UINT64_MAX
-
-/* splitmix64 finalizer: hash ids are often dense small integers, which a
- * plain mask would cluster. */
-static uint64_t mix(uint64_t x)
-{
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebULL;
-    x ^= x >> 31;
-    return x;
-}
-
-static int map_alloc(struct dp_tr_map *m, size_t cap, int with_vals)
-{
-    m->keys = malloc(cap * sizeof *m->keys);
-    m->vals = with_vals ? malloc(cap * sizeof *m->vals) : NULL;
-    if (!m->keys || (with_vals && !m->vals)) {
-        free(m->keys);
-        free(m->vals);
-        m->keys = m->vals = NULL;
-        return DP_ENOMEM;
-    }
-    memset(m->keys, 0xff, cap * sizeof *m->keys);   /* every slot MAP_EMPTY */
-    m->cap = cap;
-    return 0;
-}
-
-int dp_tr_map_init(struct dp_tr_map *m, size_t expect, int with_vals)
-{
-    memset(m, 0, sizeof *m);
-    size_t cap = 64;
-    while (cap < expect * 2 && cap < ((size_t)1 << 40))
-        cap *= 2;
-    return map_alloc(m, cap, with_vals);
-}
-
-void dp_tr_map_free(struct dp_tr_map *m)
-{
-    free(m->keys);
-    free(m->vals);
-    memset(m, 0, sizeof *m);
-}
-
-static size_t map_slot(const struct dp_tr_map *m, uint64_t key)
-{
-    size_t mask = m->cap - 1;
-    size_t i = (size_t)mix(key) & mask;
-    while (m->keys[i] != MAP_EMPTY && m->keys[i] != key)
-        i = (i + 1) & mask;
-    return i;
-}
-
-int dp_tr_map_get(const struct dp_tr_map *m, uint64_t key, uint64_t *val)
-{
-    if (key == MAP_EMPTY) {
-        if (m->has_empty_key && val)
-            *val = m->empty_val;
-        return m->has_empty_key;
-    }
-    size_t i = map_slot(m, key);
-    if (m->keys[i] == MAP_EMPTY)
-        return 0;
-    if (val)
-        *val = m->vals ? m->vals[i] : 0;
-    return 1;
-}
-
-static int map_grow(struct dp_tr_map *m)
-{
-    struct dp_tr_map old = *m;
-    if (map_alloc(m, old.cap * 2, old.vals != NULL) != 0) {
-        *m = old;
-        return DP_ENOMEM;
-    }
-    m->n = old.n;
-    m->has_empty_key = old.has_empty_key;
-    m->empty_val = old.empty_val;
-    for (size_t i = 0; i < old.cap; i++) {
-        if (old.keys[i] == MAP_EMPTY)
-            continue;
-        size_t j = map_slot(m, old.keys[i]);
-        m->keys[j] = old.keys[i];
-        if (m->vals)
-            m->vals[j] = old.vals[i];
-    }
-    free(old.keys);
-    free(old.vals);
-    return 0;
-}
-
-int dp_tr_map_put(struct dp_tr_map *m, uint64_t key, uint64_t val)
-{
-    if (key == MAP_EMPTY) {
-        if (!m->has_empty_key) {
-            m->has_empty_key = 1;
-            m->empty_val = val;
-        }
-        return 0;
-    }
-    /* Load factor at most 3/4: linear probing stays short. */
-    if ((m->n + 1) * 4 > m->cap * 3 && map_grow(m) != 0)
-        return DP_ENOMEM;
-    size_t i = map_slot(m, key);
-    if (m->keys[i] != MAP_EMPTY)
-        return 0;
-    m->keys[i] = key;
-    if (m->vals)
-        m->vals[i] = val;
-    m->n++;
-    return 0;
-}
-
 /* ------------------------------------------------------------- sessions */
 
 /* Bottom-up merge sort: stable, O(n log n), and the readers' common case,
@@ -367,12 +251,12 @@ void dp_tr_set_source(struct dp_workload *w, const char *name)
 int dp_tr_intern_init(struct dp_tr_intern *t, size_t expect)
 {
     memset(t, 0, sizeof *t);
-    return dp_tr_map_init(&t->map, expect, 1);
+    return dp_u64map_init(&t->map, expect, 1);
 }
 
 void dp_tr_intern_free(struct dp_tr_intern *t)
 {
-    dp_tr_map_free(&t->map);
+    dp_u64map_free(&t->map);
     free(t->pairs);
     memset(t, 0, sizeof *t);
 }
@@ -380,23 +264,15 @@ void dp_tr_intern_free(struct dp_tr_intern *t)
 int dp_tr_intern(struct dp_tr_intern *t, uint64_t a, uint64_t b, uint64_t *id)
 {
     for (uint64_t salt = 0;; salt++) {
-        uint64_t key = mix(mix(a ^ salt * 0x9e3779b97f4a7c15ULL) ^ b), v;
-        if (dp_tr_map_get(&t->map, key, &v)) {
+        uint64_t key = dp_mix64(dp_mix64(a ^ salt * 0x9e3779b97f4a7c15ULL) ^ b), v;
+        if (dp_u64map_get(&t->map, key, &v)) {
             if (t->pairs[v][0] == a && t->pairs[v][1] == b) {
                 *id = v;
                 return 0;
             }
             continue;   /* another pair hashed here: probe with the next salt */
         }
-        if (t->n == t->cap) {
-            size_t cap = t->cap ? t->cap * 2 : 1024;
-            uint64_t(*p)[2] = realloc(t->pairs, cap * sizeof *p);
-            if (!p)
-                return DP_ENOMEM;
-            t->pairs = p;
-            t->cap = cap;
-        }
-        if (dp_tr_map_put(&t->map, key, t->n) != 0)
+        if (DP_GROW(t->pairs, t->cap, t->n + 1, 1024) || dp_u64map_put(&t->map, key, t->n))
             return DP_ENOMEM;
         t->pairs[t->n][0] = a;
         t->pairs[t->n][1] = b;
@@ -430,16 +306,8 @@ int dp_tr_read_ids(const struct dp_tr_at *at, const json_t *arr, const char *lab
         return dp_tr_fail(at, label, "must be an array of integers, got %s",
                           dp_tr_json_type(arr));
     size_t n = json_array_size(arr);
-    if (n > out->cap) {
-        size_t cap = out->cap ? out->cap : 64;
-        while (cap < n)
-            cap *= 2;
-        uint64_t *p = realloc(out->v, cap * sizeof *p);
-        if (!p)
-            return dp_err_set(at->err, DP_ENOMEM, "%s:%lu: out of memory", at->path, at->line);
-        out->v = p;
-        out->cap = cap;
-    }
+    if (DP_GROW(out->v, out->cap, n, 64))
+        return dp_err_set(at->err, DP_ENOMEM, "%s:%lu: out of memory", at->path, at->line);
     for (size_t i = 0; i < n; i++) {
         const json_t *e = json_array_get(arr, i);
         if (!json_is_integer(e))

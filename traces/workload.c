@@ -14,6 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/errors.h"
+#include "base/grow.h"
+
 #define ARENA_FIRST_CHUNK ((size_t)64 * 1024)        /* small workloads stay small */
 #define ARENA_MAX_CHUNK ((size_t)16 * 1024 * 1024)   /* growth stops doubling here */
 
@@ -93,16 +96,11 @@ void dp_workload_free(struct dp_workload *w)
 
 static int grow_sessions(struct dp_workload *w)
 {
-    if (w->n_sessions < w->cap_sessions)
-        return 0;
-    size_t cap = w->cap_sessions ? w->cap_sessions * 2 : 256;
-    if (cap > SIZE_MAX / sizeof *w->sessions)
-        return -1;
-    struct dp_session *s = realloc(w->sessions, cap * sizeof *s);
+    struct dp_session *s = dp_grow(w->sessions, &w->cap_sessions, w->n_sessions + 1,
+                                   sizeof *s, 256);
     if (!s)
-        return -1;
+        return DP_ENOMEM;
     w->sessions = s;
-    w->cap_sessions = cap;
     return 0;
 }
 

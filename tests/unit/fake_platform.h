@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/grow.h"
 #include "core/core.h"
 
 
@@ -37,10 +38,10 @@ struct fake {
 
 static inline int fake_push(struct fake *f, dp_time_t t, int what, void *desc)
 {
-    if (f->n == f->cap) {
-        f->cap = f->cap ? f->cap * 2 : 256;
-        f->ev = realloc(f->ev, f->cap * sizeof *f->ev);
-    }
+    struct fake_ev *ev = dp_grow(f->ev, &f->cap, f->n + 1, sizeof *ev, 256);
+    if (!ev)
+        return DP_ENOMEM;
+    f->ev = ev;
     f->ev[f->n++] = (struct fake_ev){ t, f->seq++, what, desc };
     return 0;
 }

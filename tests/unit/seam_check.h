@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/grow.h"
 #include "core/core.h"
 #include "core/request.h"
 
@@ -42,15 +43,11 @@ static inline void seam_breach(struct seam_check *k, const char *what, uint64_t 
 static inline uint8_t *seam_slot(struct seam_check *k, uint64_t id)
 {
     if (id >= k->cap) {
-        size_t cap = k->cap ? k->cap : 1024;
-        while (cap <= id)
-            cap *= 2;
-        uint8_t *p = realloc(k->released, cap);
+        size_t old = k->cap;
+        uint8_t *p = dp_grow(k->released, &k->cap, id + 1, 1, 1024);
         ck_assert_ptr_nonnull(p);
-        for (size_t i = k->cap; i < cap; i++)
-            p[i] = 0;
+        memset(p + old, 0, k->cap - old);
         k->released = p;
-        k->cap = cap;
     }
     return &k->released[id];
 }

@@ -4,8 +4,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "core/errors.h"
-#include "sim/evq.h"
+#include "base/errors.h"
+#include "base/evq.h"
 
 static void nop(struct dp_ev *ev, void *ctx) { (void)ev; (void)ctx; }
 

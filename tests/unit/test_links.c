@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/errors.h"
-#include "sim/evq.h"
+#include "base/errors.h"
+#include "base/evq.h"
 #include "sim/links.h"
 
 #define GB 1e9

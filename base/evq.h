@@ -1,9 +1,9 @@
-/* The simulator's event queue: an indexed 4-ary min-heap of intrusive events
- * keyed by (time ns, sequence number). The sequence number is assigned at
- * push/update, so events at equal times pop in the order they were
- * scheduled: runs are deterministic. An event knows its heap slot, so
- * rescheduling (a flow whose rate changed) and cancelling are O(log n)
- * without leaving stale entries behind. */
+/* The event queue (the simulator's events, the hardware shim's timers): an
+ * indexed 4-ary min-heap of intrusive events keyed by (time ns, sequence
+ * number). The sequence number is assigned at push/update, so events at
+ * equal times pop in the order they were scheduled: runs are deterministic.
+ * An event knows its heap slot, so rescheduling (a flow whose rate changed)
+ * and cancelling are O(log n) without leaving stale entries behind. */
 #ifndef DP_EVQ_H
 #define DP_EVQ_H
 

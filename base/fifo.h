@@ -1,4 +1,6 @@
-/* A FIFO of pointers on a growable ring: the engines' queues. */
+/* A FIFO of pointers on a growable ring (the engines' queues). A zeroed
+ * struct is an empty queue; the owner frees it with dp_fifo_free().
+ * Header-only, libc only. */
 #ifndef DP_FIFO_H
 #define DP_FIFO_H
 
@@ -6,18 +8,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/errors.h"
+
 struct dp_fifo {
     void **buf;
     uint32_t head, n, cap;   /* cap is a power of two */
 };
 
+/* 0, or DP_ENOMEM (the queue unchanged). */
 static inline int dp_fifo_push(struct dp_fifo *q, void *p)
 {
     if (q->n == q->cap) {
         uint32_t cap = q->cap ? q->cap * 2 : 16;
         void **b = malloc(cap * sizeof *b);
         if (!b)
-            return -1;
+            return DP_ENOMEM;
         for (uint32_t i = 0; i < q->n; i++)
             b[i] = q->buf[(q->head + i) & (q->cap - 1)];
         free(q->buf);

@@ -4,11 +4,11 @@
  * sit in one cache line of the pointer array, so sift-down (pop, and the
  * common "flow slowed down" reschedule) touches fewer lines. Every event
  * stores its slot, so cancel and reschedule need no search. */
-#include "sim/evq.h"
+#include "base/evq.h"
 
 #include <stdlib.h>
 
-#include "core/errors.h"
+#include "base/errors.h"
 
 #define EVQ_ARITY 4
 #define EVQ_MIN_CAP 64
